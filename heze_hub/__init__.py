@@ -1,0 +1,25 @@
+"""heze_hub: one disclosure item, checked and normalized once, published to every channel."""
+
+import pluggy
+
+from .channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
+from .errors import PermanentError, TransientError
+from .model import NormalizedItem
+
+__version__ = "0.1.0"
+
+#: Decorator for hook implementations: ``@heze_hub.hookimpl``.
+hookimpl = pluggy.HookimplMarker("heze_hub")
+
+__all__ = [
+    "Channel",
+    "ChannelSettings",
+    "DeliveryContext",
+    "HubInfo",
+    "NormalizedItem",
+    "PermanentError",
+    "PublishResult",
+    "TransientError",
+    "__version__",
+    "hookimpl",
+]

@@ -1,0 +1,167 @@
+"""What a channel plugin is: a class with a settings model that renders, publishes and checks.
+
+A channel module reads top to bottom as its protocol. The core owns routing, the outbox, retries,
+receipts and timing; a channel only turns one :class:`NormalizedItem` into one remote effect and
+says, with a typed exception, whether a failure is worth retrying.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from .model import NormalizedItem
+
+
+class RetryPolicy(BaseModel):
+    """Retry bounds of one channel (``[channels.NAME.retry]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(5, ge=1, le=100)
+    max_seconds: float = Field(120.0, gt=0)
+    initial_wait: float = Field(0.5, ge=0)
+    max_wait: float = Field(30.0, ge=0)
+
+
+class ChannelSettings(BaseModel):
+    """Settings every channel has; a plugin subclasses this and adds its own fields.
+
+    Routing keys select the items the channel receives; an empty list means "any". Secrets are
+    ``SecretStr`` fields and come from the environment only
+    (``HUB_CHANNELS__<NAME>__<FIELD>``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    plugin: str | None = None
+    enabled: bool = True
+    kinds: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    topics: list[str] = Field(default_factory=list)
+    departments: list[str] = Field(default_factory=list)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    concurrency: int = Field(8, ge=1, le=256)
+    timeout: float = Field(10.0, gt=0)
+
+    def secret_fields(self) -> list[str]:
+        """Names of this model's ``SecretStr`` fields."""
+        return [
+            name for name, f in type(self).model_fields.items()
+            if f.annotation in (SecretStr, SecretStr | None)
+        ]
+
+
+@dataclass(frozen=True)
+class HubInfo:
+    """What a channel may know of the hub around it."""
+
+    public_url: str
+    state_dir: Path
+    config_dir: Path
+    org_code: str
+    # Reads the published items back from the store; feeds and catalogues are rebuilt from it.
+    published_items: Callable[[], list[NormalizedItem]] = field(default=lambda: [])
+    # Latest signed checkpoint note, for channels that publish it (feed, portal); "" if none yet.
+    latest_checkpoint: Callable[[], str] = field(default=lambda: "")
+
+    def item_url(self, index_no: str) -> str:
+        """Public portal URL of an item; every link to an item is built from ``public_url``."""
+        return f"{self.public_url.rstrip('/')}/xxgk/{index_no}.html"
+
+
+@dataclass
+class PublishResult:
+    """What a successful publication left behind on the remote side."""
+
+    remote_id: str | None = None
+    url: str | None = None
+    # True when the remote already had this publication (e.g. Weibo's duplicate-content codes).
+    already_published: bool = False
+    note: str | None = None
+
+
+@dataclass
+class DeliveryContext:
+    """Per-delivery context handed to :meth:`Channel.publish` and :meth:`Channel.settle`."""
+
+    idempotency_key: str
+    attempt: int
+    # Progress this delivery saved earlier (e.g. WeChat's publish_id); empty on a first attempt.
+    state: Mapping[str, Any]
+    # Durably records progress before the next remote call, so a crash never repeats a step.
+    save_state: Callable[[dict[str, Any]], None]
+    session: requests.Session
+    # Set by the channel: SHA-256 of the bytes actually sent, for the receipt's payload_sha256.
+    payload_sha256: str | None = None
+
+
+class Channel(abc.ABC):
+    """Base class of every channel. Subclass it, set the class attributes, and register it.
+
+    The core instantiates one object per configured channel (``[channels.NAME]``) and calls
+    :meth:`publish` from worker threads; keep per-delivery data in the context, not on ``self``,
+    or guard it with a lock.
+    """
+
+    #: Plugin name, the key operators write as ``plugin = "…"``.
+    plugin_name: ClassVar[str] = ""
+    #: Chinese display name for users, e.g. "政府门户网站".
+    title: ClassVar[str] = ""
+    settings_model: ClassVar[type[ChannelSettings]] = ChannelSettings
+    #: The remote refuses duplicates itself (idempotency key, duplicate-content code) or the
+    #: effect is local and rewriting it is harmless, so an interrupted attempt may be resent.
+    resend_safe: ClassVar[bool] = False
+
+    def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
+        self.name = name
+        self.settings = settings
+        self.hub = hub
+
+    # -- what it accepts -------------------------------------------------------------------
+    def accepts(self, item: NormalizedItem) -> str | None:
+        """Return ``None`` if the channel takes ``item``, else the Chinese reason it skips it."""
+        return None
+
+    # -- render and publish ----------------------------------------------------------------
+    @abc.abstractmethod
+    def render(self, item: NormalizedItem) -> Any:
+        """Return what the channel would send for ``item`` (JSON-ready); used by ``--dry-run``."""
+
+    @abc.abstractmethod
+    def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
+        """Publish ``item`` once. Raise :class:`TransientError` or :class:`PermanentError`."""
+
+    def settle(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult | None:
+        """Ask the remote whether an interrupted attempt landed.
+
+        Return the result if it did, raise :class:`PermanentError` if it definitely failed, and
+        return ``None`` when the channel cannot tell (the default).
+        """
+        return None
+
+    def finish_run(self) -> None:
+        """Called once after a publication run, e.g. to rebuild a feed or a catalogue."""
+
+    # -- health ----------------------------------------------------------------------------
+    def configuration_problems(self) -> list[str]:
+        """Chinese descriptions of what is missing from the configuration (e.g. a secret)."""
+        problems = []
+        for name in self.settings.secret_fields():
+            value = getattr(self.settings, name)
+            if value is None or not value.get_secret_value():
+                env = f"HUB_CHANNELS__{self.name.upper()}__{name.upper()}"
+                problems.append(f"缺少密钥 {name}（请设置环境变量 {env}）")
+        return problems
+
+    def check(self, session: requests.Session) -> list[str]:
+        """Ask the remote for health without publishing; return Chinese problem descriptions."""
+        return self.configuration_problems()
+

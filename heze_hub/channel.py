@@ -67,8 +67,9 @@ class HubInfo:
     state_dir: Path
     config_dir: Path
     org_code: str
-    # Reads the published items back from the store; feeds and catalogues are rebuilt from it.
-    published_items: Callable[[], list[NormalizedItem]] = field(default=lambda: [])
+    # published_items(channel_name): the latest version of every item published on that channel,
+    # newest first, read back from the store; feeds and catalogues are rebuilt from it.
+    published_items: Callable[[str], list[NormalizedItem]] = field(default=lambda _name: [])
     # Latest signed checkpoint note, for channels that publish it (feed, portal); "" if none yet.
     latest_checkpoint: Callable[[], str] = field(default=lambda: "")
 

@@ -1,0 +1,430 @@
+"""The ``hub`` command line (DESIGN §9): Chinese for people, ``--json`` for machines."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from . import delivery
+from .config import load_config
+from .errors import ConfigError, HubError, InputError
+from .hub import Hub
+from .receipts import FINISHED, ReceiptFilter, list_receipts
+from .registry import PluginWarning
+from .status import STATE_LABELS, ExitStatus
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def open_hub(ctx: click.Context) -> Iterator[Hub]:
+    """Load configuration, plugins and store for one command."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PluginWarning)
+        hub = Hub(load_config(ctx.obj["config"]))
+    for w in caught:
+        err.print(f"[yellow]警告[/]：{escape(str(w.message))}")
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config", metavar="PATH", help="配置文件（默认 ./channels.toml 或 $HUB_CONFIG）"
+)
+@click.version_option(package_name="heze_hub")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None) -> None:
+    """heze_hub 政务公开发布平台：一次提交，全渠道发布，回执可核验。"""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+# ---------------------------------------------------------------------------------------------
+# publish
+# ---------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--channel", "only", multiple=True, metavar="NAME", help="只发布到这些渠道")
+@click.option("--dry-run", is_flag=True, help="只校验并显示各渠道将收到的内容，不发送")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
+@click.pass_context
+def publish(
+    ctx: click.Context, files: tuple[Path, ...], only: tuple[str, ...], dry_run: bool, as_json: bool
+) -> None:
+    """校验、规范化并发布信息文件。"""
+    with open_hub(ctx) as hub:
+        unknown = [c for c in only if c not in hub.channels]
+        if unknown:
+            raise ConfigError(
+                f"--channel：渠道 {'、'.join(unknown)} 未配置；已配置：{'、'.join(hub.channels)}"
+            )
+        prepared = hub.prepare(files)
+        if dry_run:
+            _dry_run(hub, prepared, only, as_json)
+            return
+        enabled = [
+            n for n, c in hub.channels.items() if c.settings.enabled and (not only or n in only)
+        ]
+        hub.check_channels(enabled)
+        with _progress(len(prepared), as_json) as tick:
+            report = delivery.publish(hub, prepared, only=only, on_done=tick)
+        _show_run(report, as_json)
+        if report.failed:
+            ctx.exit(ExitStatus.FAILED)
+
+
+def _dry_run(hub: Hub, prepared: list[Any], only: tuple[str, ...], as_json: bool) -> None:
+    from datetime import datetime
+
+    from .normalize import TZ
+    from .routing import route
+
+    result = []
+    for p in prepared:
+        item = p.build("（待分配）", 0, datetime.now(TZ))
+        entry: dict[str, Any] = {
+            "source": str(p.source),
+            "content_sha256": p.content_sha256,
+            "title": item.title,
+            "channels": {},
+        }
+        for name in route(hub.channels, item, only):
+            channel = hub.channels[name]
+            skip = channel.accepts(item)
+            entry["channels"][name] = {"skipped": skip} if skip else channel.render(item)
+        result.append(entry)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        return
+    for entry in result:
+        out.print(f"[bold]{escape(entry['title'])}[/]（{escape(entry['source'])}）")
+        for name, payload in entry["channels"].items():
+            out.print(f"  [cyan]{name}[/] 将收到：")
+            out.print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    out.print("（试运行：未发送任何内容，未分配索引号）")
+
+
+@contextmanager
+def _progress(total_items: int, quiet: bool) -> Iterator[Callable[[delivery.Outcome], None]]:
+    if quiet or not err.is_terminal or total_items < 2:
+        yield lambda _o: None
+        return
+    with Progress(
+        TextColumn("发布中"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+    ) as progress:
+        task = progress.add_task("deliveries", total=None)
+        yield lambda _o: progress.advance(task)
+
+
+def _show_run(report: delivery.RunReport, as_json: bool) -> None:
+    outcomes: dict[tuple[str, int], list[delivery.Outcome]] = {}
+    for reg in report.items:
+        outcomes[(reg.item.index_no, reg.item.version)] = list(reg.done)
+    for o in report.outcomes:
+        outcomes.setdefault((o.index_no, o.version), []).append(o)
+    if as_json:
+        data = []
+        for reg in report.items:
+            key = (reg.item.index_no, reg.item.version)
+            data.append(
+                {
+                    "index_no": reg.item.index_no,
+                    "version": reg.item.version,
+                    "title": reg.item.title,
+                    "source": reg.item.source,
+                    "new_version": reg.new_version,
+                    "deliveries": [_outcome_dict(o) for o in outcomes.get(key, [])],
+                }
+            )
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for reg in report.items:
+        key = (reg.item.index_no, reg.item.version)
+        item_outcomes = outcomes.get(key, [])
+        ran = [o for o in report.outcomes if (o.index_no, o.version) == key]
+        head = (
+            f"[bold]{escape(reg.item.title)}[/]\n"
+            f"  索引号 {reg.item.index_no}  版本 {reg.item.version}"
+        )
+        if not reg.new_version and not ran:
+            head += "  [dim]（内容未变化，未重复发布）[/]"
+        elif reg.new_version and reg.item.version > 1:
+            head += "  [yellow]（新版本）[/]"
+        out.print(head)
+        for o in item_outcomes:
+            out.print("  " + _outcome_line(o))
+    failed = sum(o.status in ("failed", "unconfirmed") for o in report.outcomes)
+    done = sum(o.status == "published" for o in report.outcomes)
+    out.print(
+        f"共 {len(report.items)} 条信息，本次新发布 {done} 个投递"
+        + (f"，[red]{failed} 个未成功[/]（hub status 查看，hub retry 重试）" if failed else "")
+    )
+
+
+def _outcome_dict(o: delivery.Outcome) -> dict[str, Any]:
+    return {
+        "channel": o.channel,
+        "status": o.status,
+        "attempts": o.attempts,
+        "url": o.url,
+        "remote_id": o.remote_id,
+        "error": o.error,
+        "note": o.note,
+    }
+
+
+def _outcome_line(o: delivery.Outcome) -> str:
+    color = {"published": "green", "failed": "red", "unconfirmed": "yellow"}.get(o.status, "dim")
+    text = f"[{color}]{STATE_LABELS.get(o.status, o.status)}[/] {escape(o.channel)}"
+    if o.url:
+        text += f"  {escape(o.url)}"
+    elif o.remote_id:
+        text += f"  编号 {escape(o.remote_id)}"
+    if o.error:
+        text += f"  [{color}]{escape(o.error)}[/]"
+    if o.note:
+        text += f"  [dim]{escape(o.note)}[/]"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# channels, status, retry
+# ---------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="询问各渠道的健康状况（不发布任何内容）")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def channels(ctx: click.Context, check: bool, as_json: bool) -> None:
+    """列出已安装的插件和已配置的渠道。"""
+    import requests
+
+    with open_hub(ctx) as hub:
+        rows = []
+        session = requests.Session()
+        for name, ch in hub.channels.items():
+            problems = ch.configuration_problems() if ch.settings.enabled else []
+            if check and ch.settings.enabled:
+                try:
+                    problems = ch.check(session)
+                except Exception as exc:
+                    problems = [hub.scrub(f"检查失败：{type(exc).__name__}")]
+            rows.append(
+                {
+                    "channel": name,
+                    "plugin": ch.plugin_name,
+                    "title": ch.title,
+                    "enabled": ch.settings.enabled,
+                    "problems": [hub.scrub(p) for p in problems],
+                }
+            )
+        plugins = [
+            {"plugin": k, "title": v.title, "module": hub.plugins.sources[k]}
+            for k, v in sorted(hub.plugins.channel_types.items())
+        ]
+        if as_json:
+            click.echo(
+                json.dumps({"plugins": plugins, "channels": rows}, ensure_ascii=False, indent=2)
+            )
+        else:
+            table = Table("插件", "名称", "来源", title="已安装的渠道插件")
+            for p in plugins:
+                table.add_row(p["plugin"], p["title"], p["module"])
+            out.print(table)
+            table = Table("渠道", "插件", "启用", "状态", title="已配置的渠道")
+            for r in rows:
+                state = (
+                    "；".join(r["problems"])
+                    if r["problems"]
+                    else (("正常" if check else "配置完整") if r["enabled"] else "—")
+                )
+                table.add_row(r["channel"], r["plugin"], "是" if r["enabled"] else "否", state)
+            out.print(table)
+        if any(r["problems"] for r in rows):
+            ctx.exit(ExitStatus.FAILED)
+
+
+@cli.command()
+@click.argument("index_no", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
+    """查看投递及其状态。"""
+    from sqlalchemy import select
+
+    from .store import deliveries, versions
+
+    with open_hub(ctx) as hub:
+        q = (
+            select(deliveries, versions.c.data)
+            .join(
+                versions,
+                (versions.c.index_no == deliveries.c.index_no)
+                & (versions.c.version == deliveries.c.version),
+            )
+            .order_by(deliveries.c.id)
+        )
+        if index_no:
+            q = q.where(deliveries.c.index_no == index_no)
+        with hub.store.read() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        if index_no and not rows:
+            raise InputError(f"索引号 {index_no} 没有投递记录")
+        data = []
+        for r in rows:
+            title = json.loads(r.pop("data"))["title"]
+            r.pop("owner", None)
+            r.pop("state", None)
+            data.append({**r, "title": title})
+        if as_json:
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        table = Table("索引号", "版本", "标题", "渠道", "状态", "尝试", "结果")
+        for r in data:
+            table.add_row(
+                r["index_no"],
+                str(r["version"]),
+                r["title"][:30],
+                r["channel"],
+                STATE_LABELS.get(r["status"], r["status"]),
+                str(r["attempts"]),
+                r["url"] or r["error"] or "",
+            )
+        out.print(table)
+        counts: dict[str, int] = {}
+        for r in data:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        out.print("合计：" + "，".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(counts.items())))
+
+
+@cli.command()
+@click.argument("index_nos", nargs=-1)
+@click.option("--resend", is_flag=True, help="对无法确认的投递也重新发送（请先人工核实）")
+@click.option("--failed", "include_failed", is_flag=True, help="也重试因永久错误失败的投递")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def retry(
+    ctx: click.Context,
+    index_nos: tuple[str, ...],
+    resend: bool,
+    include_failed: bool,
+    as_json: bool,
+) -> None:
+    """继续中断、待发和可重试的投递。"""
+    with open_hub(ctx) as hub:
+        report = delivery.retry(hub, index_nos, resend=resend, include_failed=include_failed)
+        if as_json:
+            click.echo(
+                json.dumps(
+                    [
+                        _outcome_dict(o) | {"index_no": o.index_no, "version": o.version}
+                        for o in report.outcomes
+                    ],
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+        elif not report.outcomes:
+            out.print("没有需要继续的投递。")
+        else:
+            for o in report.outcomes:
+                out.print(f"{o.index_no} v{o.version}  " + _outcome_line(o))
+        if report.failed:
+            ctx.exit(ExitStatus.FAILED)
+
+
+# ---------------------------------------------------------------------------------------------
+# receipts
+# ---------------------------------------------------------------------------------------------
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--index-no")
+@click.option("--channel")
+@click.option("--status", type=click.Choice(FINISHED))
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def receipts(
+    ctx: click.Context,
+    index_no: str | None,
+    channel: str | None,
+    status: str | None,
+    since: Any,
+    as_json: bool,
+) -> None:
+    """列出发布回执。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    flt = ReceiptFilter(index_no, channel, status, since.date() if since else None)
+    with open_hub(ctx) as hub:
+        rows = list_receipts(hub.store, flt)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("序号", "索引号", "版本", "渠道", "状态", "完成时间", "远端编号/链接", "说明")
+    for r in rows:
+        table.add_row(
+            str(r["seq"]),
+            r["index_no"],
+            str(r["version"]),
+            r["channel"],
+            STATE_LABELS.get(r["status"], r["status"]),
+            r["finished_at"][:19],
+            r["url"] or r["remote_id"] or "",
+            r["error"] or r.get("note") or "",
+        )
+    out.print(table)
+    out.print(f"共 {len(rows)} 条回执")
+
+
+def main() -> None:
+    """Console entry point: no traceback ever reaches a user."""
+    try:
+        cli.main(standalone_mode=False, prog_name="hub")
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        err.print("已取消。")
+        sys.exit(ExitStatus.FAILED)
+    except click.ClickException as exc:
+        err.print(f"[red]错误[/]：{escape(exc.format_message())}")
+        sys.exit(ExitStatus.BAD_INPUT)
+    except (InputError, ConfigError) as exc:
+        err.print(f"[red]错误[/]：{escape(str(exc))}")
+        err.print("未发送任何内容。")
+        sys.exit(ExitStatus.BAD_INPUT)
+    except HubError as exc:
+        err.print(f"[red]错误[/]：{escape(str(exc))}")
+        sys.exit(ExitStatus.FAILED)
+    except KeyboardInterrupt:
+        err.print("已中断；未完成的投递可用 hub retry 继续。")
+        sys.exit(130)
+    except Exception as exc:
+        log.exception("unexpected error")
+        err.print(f"[red]内部错误[/]：{type(exc).__name__}。详情已写入状态目录下的 hub.log。")
+        sys.exit(ExitStatus.FAILED)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Configuration (DESIGN §8): ``channels.toml`` plus ``HUB_…`` environment overrides.
+
+The file holds the hub's settings and one table per channel; secrets come from the environment
+only. Channel tables stay raw dictionaries here and are validated against their plugin's own
+settings model once the plugins are loaded (:func:`heze_hub.registry.build_channels`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "channels.toml"
+
+# Used when no configuration file exists at all: the embedded default publishes to a static
+# portal and feeds under ./public, with the state in ./.hub.
+EMBEDDED_DEFAULT: dict[str, Any] = {
+    "hub": {},
+    "channels": {"portal": {"mode": "static"}, "rss": {}},
+}
+
+
+class HubSection(BaseModel):
+    """The ``[hub]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state_dir: Path = Path(".hub")
+    database_url: str | None = None
+    org_code: str = Field("371700", min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
+    public_url: str = "http://localhost:8000"
+    plugins_dir: Path | None = None
+    signing_key: Path | None = None
+    #: Origin line of the receipt log's checkpoints; default ``heze-hub/<org_code>``.
+    log_origin: str | None = None
+    #: How many items of a batch are prepared and fanned out at once.
+    item_concurrency: int = Field(32, ge=1, le=1024)
+
+
+class HubSettings(BaseSettings):
+    """Everything ``channels.toml`` and the environment say, channel tables still raw."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    hub: HubSection = Field(default_factory=HubSection)
+    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment comes before the file so that HUB_… wins (DESIGN §11); it also wins
+        # over the embedded default, which is passed as init values.
+        sources: list[PydanticBaseSettingsSource] = [env_settings, init_settings]
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+
+class Config:
+    """Loaded configuration: settings, where they came from, and resolved paths."""
+
+    def __init__(self, settings: HubSettings, path: Path | None) -> None:
+        self.settings = settings
+        self.path = path
+        self.base_dir = (path.parent if path else Path.cwd()).resolve()
+
+    @property
+    def hub(self) -> HubSection:
+        return self.settings.hub
+
+    def resolve(self, p: Path | str) -> Path:
+        """A path from the configuration, relative paths taken from the config file's folder."""
+        p = Path(p).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.resolve(self.hub.state_dir)
+
+    @property
+    def database_url(self) -> str:
+        return self.hub.database_url or f"sqlite:///{self.state_dir / 'hub.db'}"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return (
+            self.resolve(self.hub.signing_key)
+            if self.hub.signing_key
+            else (self.state_dir / "keys" / "hub.key")
+        )
+
+    @property
+    def log_origin(self) -> str:
+        return self.hub.log_origin or f"heze-hub/{self.hub.org_code}"
+
+
+def find_config(explicit: str | None) -> Path | None:
+    """``--config`` first, then ``HUB_CONFIG``, then ``channels.toml`` in the current folder."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"配置文件不存在：{explicit}")
+        return path
+    env = os.environ.get("HUB_CONFIG")
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"配置文件不存在：{env}（来自环境变量 HUB_CONFIG）")
+        return path
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.is_file() else None
+
+
+def load_config(explicit: str | None = None) -> Config:
+    """Load the configuration, or raise :class:`ConfigError` with a message naming file and key."""
+    path = find_config(explicit)
+    if path is None:
+        settings_cls: type[HubSettings] = HubSettings
+        init: dict[str, Any] = EMBEDDED_DEFAULT
+    else:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}：不是有效的 UTF-8 TOML 文件（{exc}）") from None
+        _reject_secrets_in_file(path, raw)
+        settings_cls = type(
+            "FileHubSettings",
+            (HubSettings,),
+            {"model_config": {**HubSettings.model_config, "toml_file": str(path)}},
+        )
+        init = {}
+    try:
+        settings = settings_cls(**init)
+    except ValidationError as exc:
+        where = path or "内置默认配置"
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}：{e['msg']}" for e in exc.errors()]
+        raise ConfigError(f"{where}：配置有误\n" + "\n".join(lines)) from None
+    return Config(settings, path.resolve() if path else None)
+
+
+# Names that are secrets in every channel; a plugin's own SecretStr fields are checked again
+# when its settings model is known.
+SECRET_KEYS = frozenset({"token", "secret", "access_token", "api_key", "password", "app_secret"})
+
+
+def _reject_secrets_in_file(path: Path, raw: dict[str, Any]) -> None:
+    for name, table in (raw.get("channels") or {}).items():
+        if not isinstance(table, dict):
+            continue
+        for key in table:
+            if key in SECRET_KEYS:
+                env = f"HUB_CHANNELS__{name.upper()}__{key.upper()}"
+                raise ConfigError(
+                    f"{path}：[channels.{name}] 中不得写入密钥 {key}；请通过环境变量 {env} 提供"
+                )

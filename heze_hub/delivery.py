@@ -1,0 +1,638 @@
+"""Delivery (DESIGN §6): the outbox, concurrent fan-out, retries, resumption, receipts.
+
+Every delivery is a row recorded before it starts. A worker claims it (``publishing``, with this
+process as owner), calls the channel inside a fresh tenacity controller, and in one transaction
+marks it finished and appends its receipt. A process killed at any point leaves rows that
+``hub retry`` (or the next ``hub publish`` of the item) settles: pending ones are sent, interrupted
+ones are settled by asking the channel, resent where the channel refuses duplicates itself, and
+otherwise recorded as ``unconfirmed`` rather than sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from sqlalchemy import Connection, insert, select, update
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+
+from .channel import Channel, DeliveryContext, PublishResult, RetryPolicy
+from .errors import InputError, PermanentError, TransientError
+from .hub import Hub
+from .model import NormalizedItem
+from .normalize import PreparedItem, now
+from .routing import route
+from .store import append_receipt, deliveries, delivery_update, items, serials, versions
+
+log = logging.getLogger(__name__)
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}:{int(time.time())}"
+
+
+@dataclass
+class Outcome:
+    """How one delivery ended in this run."""
+
+    index_no: str
+    version: int
+    channel: str
+    status: str
+    attempts: int = 0
+    url: str | None = None
+    remote_id: str | None = None
+    error: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class Registered:
+    """An item version in the store, with the deliveries this run has to carry out."""
+
+    item: NormalizedItem
+    new_version: bool
+    to_run: list[dict[str, Any]] = field(default_factory=list)
+    done: list[Outcome] = field(default_factory=list)  # already finished before this run
+
+
+@dataclass
+class RunReport:
+    """Everything a run did, for the terminal and the exit status."""
+
+    items: list[Registered] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(o.status in ("failed", "unconfirmed") for o in self.outcomes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registering item versions and their deliveries
+# ---------------------------------------------------------------------------------------------
+
+
+def register(hub: Hub, prepared: PreparedItem, only: tuple[str, ...] = ()) -> Registered:
+    """Give the item its index number and version, and record its deliveries (the outbox)."""
+    return hub.store.write(lambda conn: _register(conn, hub, prepared, only))
+
+
+def _register(conn: Connection, hub: Hub, p: PreparedItem, only: tuple[str, ...]) -> Registered:
+    stamp = now()
+    if p.explicit_index_no:
+        row = conn.execute(select(items).where(items.c.index_no == p.explicit_index_no)).first()
+        if row is None:
+            raise InputError(
+                f"{p.source}：字段 index_no：索引号 {p.explicit_index_no} 不存在；"
+                "首次发布时不要填写索引号，由系统分配",
+                file=str(p.source),
+                field="index_no",
+            )
+    else:
+        row = conn.execute(select(items).where(items.c.identity == p.identity)).first()
+
+    if row is None:
+        index_no = _next_index_no(conn, hub.config.hub.org_code, p.content["written_on"].year)
+        conn.execute(
+            insert(items).values(
+                index_no=index_no,
+                identity=p.identity,
+                latest_version=1,
+                created_at=stamp.isoformat(),
+            )
+        )
+        version, new = 1, True
+    else:
+        index_no, version = row.index_no, row.latest_version
+        latest_hash = conn.execute(
+            select(versions.c.content_sha256).where(
+                versions.c.index_no == index_no, versions.c.version == version
+            )
+        ).scalar_one()
+        new = latest_hash != p.content_sha256
+        if new:
+            version += 1
+            conn.execute(
+                update(items).where(items.c.index_no == index_no).values(latest_version=version)
+            )
+    if new:
+        item = p.build(index_no, version, stamp)
+        conn.execute(
+            insert(versions).values(
+                index_no=index_no,
+                version=version,
+                content_sha256=p.content_sha256,
+                published_at=stamp.isoformat(),
+                data=item.model_dump_json(),
+            )
+        )
+    else:
+        data = conn.execute(
+            select(versions.c.data).where(
+                versions.c.index_no == index_no, versions.c.version == version
+            )
+        ).scalar_one()
+        item = NormalizedItem.model_validate_json(data)
+
+    reg = Registered(item=item, new_version=new)
+    for name in route(hub.channels, item, only):
+        key = f"{index_no}:{version}:{name}"
+        existing = conn.execute(
+            select(deliveries).where(deliveries.c.idempotency_key == key)
+        ).first()
+        if existing is None:
+            skip = hub.channels[name].accepts(item)
+            values = dict(
+                index_no=index_no,
+                version=version,
+                channel=name,
+                idempotency_key=key,
+                status="pending",
+                attempts=0,
+                retryable=False,
+                state="{}",
+                updated_at=stamp.isoformat(),
+            )
+            if skip is None:
+                result = conn.execute(insert(deliveries).values(**values))
+                reg.to_run.append({**values, "id": result.inserted_primary_key[0]})
+            else:
+                values.update(
+                    status="skipped",
+                    error=skip,
+                    finished_at=stamp.isoformat(),
+                    started_at=stamp.isoformat(),
+                )
+                result = conn.execute(insert(deliveries).values(**values))
+                receipt = _receipt(values, item, status="skipped", error=skip)
+                append_receipt(conn, receipt)
+                reg.done.append(Outcome(index_no, version, name, "skipped", error=skip))
+        elif existing.status == "pending" or (
+            existing.status == "publishing" and _owner_gone(existing.owner)
+        ):
+            reg.to_run.append(dict(existing._mapping))
+        else:
+            reg.done.append(
+                Outcome(
+                    index_no,
+                    version,
+                    name,
+                    existing.status,
+                    existing.attempts,
+                    existing.url,
+                    existing.remote_id,
+                    existing.error,
+                )
+            )
+    return reg
+
+
+def _next_index_no(conn: Connection, prefix: str, year: int) -> str:
+    last = conn.execute(
+        select(serials.c.last).where(serials.c.prefix == prefix, serials.c.year == year)
+    ).scalar()
+    if last is None:
+        serial = 1
+        conn.execute(insert(serials).values(prefix=prefix, year=year, last=serial))
+    else:
+        serial = last + 1
+        conn.execute(
+            update(serials)
+            .where(serials.c.prefix == prefix, serials.c.year == year)
+            .values(last=serial)
+        )
+    return f"{prefix}/{year}-{serial:05d}"
+
+
+def _owner_gone(owner: str | None) -> bool:
+    """Whether the process that claimed a delivery is gone (so the attempt was interrupted)."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if owner == OWNER:
+        return False
+    if host != socket.gethostname() or not pid_text.isdigit():
+        # Another machine's worker: only its own lease expiry could tell; treat as gone only
+        # when an operator retries explicitly (handled by the caller's mode).
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    # Same pid alive: it is gone only if that pid now belongs to another process start.
+    return not _same_process(owner)
+
+
+def _same_process(owner: str) -> bool:
+    # The owner string ends with the start second of the claiming process; a reused pid started
+    # later than that claim cannot be the same process.
+    try:
+        pid = int(owner.split(":")[1])
+        started = int(owner.split(":")[2])
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/stat", encoding="ascii") as fh:
+            btime = next(int(line.split()[1]) for line in fh if line.startswith("btime"))
+        proc_start = btime + ticks / os.sysconf("SC_CLK_TCK")
+        return proc_start <= started + 1
+    except (OSError, ValueError, IndexError, StopIteration):
+        return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Running deliveries
+# ---------------------------------------------------------------------------------------------
+
+
+class Deliverer:
+    """Runs deliveries on one bounded thread pool per channel, so no channel blocks another."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        resend: bool = False,
+        on_done: Callable[[Outcome], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.hub = hub
+        self.resend = resend
+        self.on_done = on_done
+        self.sleep = sleep
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._local = threading.local()
+
+    def __enter__(self) -> Deliverer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for pool in self._pools.values():
+            pool.shutdown(wait=True)
+
+    def submit(self, row: dict[str, Any], item: NormalizedItem) -> Future[Outcome]:
+        """Queue one delivery on its channel's pool."""
+        name = row["channel"]
+        pool = self._pools.get(name)
+        if pool is None:
+            channel = self.hub.channels[name]
+            pool = ThreadPoolExecutor(channel.settings.concurrency, thread_name_prefix=f"ch-{name}")
+            self._pools[name] = pool
+        return pool.submit(self._run, row, item)
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.headers["User-Agent"] = "heze_hub/0.1"
+            self._local.session = session
+        return session
+
+    def _run(self, row: dict[str, Any], item: NormalizedItem) -> Outcome:
+        try:
+            outcome = self._deliver(row, item)
+        except Exception:  # the engine itself must never lose a delivery silently
+            log.exception("delivery %s crashed in the engine", row["idempotency_key"])
+            outcome = Outcome(
+                item.index_no,
+                item.version,
+                row["channel"],
+                "pending",
+                error="内部错误，投递保持待发状态，可用 hub retry 重试",
+            )
+        if self.on_done:
+            self.on_done(outcome)
+        return outcome
+
+    def _deliver(self, row: dict[str, Any], item: NormalizedItem) -> Outcome:
+        hub, name = self.hub, row["channel"]
+        channel = hub.channels[name]
+        previous = row["status"]
+        stamp = now().isoformat()
+        claimed = hub.store.write(
+            lambda conn: (
+                conn.execute(
+                    update(deliveries)
+                    .where(
+                        deliveries.c.id == row["id"],
+                        deliveries.c.status == previous,
+                        _same_owner(row.get("owner")),
+                    )
+                    .values(
+                        status="publishing",
+                        owner=OWNER,
+                        updated_at=stamp,
+                        started_at=row.get("started_at") or stamp,
+                    )
+                ).rowcount
+            )
+        )
+        if not claimed:
+            return Outcome(item.index_no, item.version, name, "publishing", note="另一进程正在投递")
+        row = {**row, "started_at": row.get("started_at") or stamp}
+        state: dict[str, Any] = json.loads(row.get("state") or "{}")
+
+        def save_state(update_: dict[str, Any]) -> None:
+            state.update(update_)
+            hub.store.write(
+                lambda conn: delivery_update(
+                    conn, row["id"], state=state, updated_at=now().isoformat()
+                )
+            )
+
+        ctx = DeliveryContext(
+            idempotency_key=row["idempotency_key"],
+            attempt=0,
+            state=state,
+            save_state=save_state,
+            session=self._session(),
+        )
+        interrupted = previous in ("publishing", "unconfirmed")
+        if interrupted:
+            try:
+                settled = channel.settle(item, ctx)
+            except PermanentError as exc:
+                return self._finish(row, item, "failed", 0, ctx, error=str(exc))
+            except (TransientError, requests.RequestException):
+                settled = None
+            if settled is not None:
+                return self._finish(
+                    row, item, "published", 0, ctx, result=settled, note="中断后向渠道核实：已发布"
+                )
+            if not (channel.resend_safe or self.resend):
+                if previous == "unconfirmed":
+                    return self._release(row, item, "unconfirmed")
+                return self._finish(
+                    row,
+                    item,
+                    "unconfirmed",
+                    0,
+                    ctx,
+                    error="发布过程中断，渠道无法确认是否已发布；"
+                    "核实后可用 hub retry --resend 重新发送",
+                )
+        return self._attempts(row, item, channel, ctx)
+
+    def _attempts(
+        self, row: dict[str, Any], item: NormalizedItem, channel: Channel, ctx: DeliveryContext
+    ) -> Outcome:
+        policy = channel.settings.retry
+        retrying = Retrying(
+            stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_seconds),
+            wait=_wait(policy),
+            retry=retry_if_exception_type(TransientError),
+            reraise=True,
+            sleep=self.sleep,
+        )
+        attempts = 0
+        try:
+            for attempt in retrying:
+                with attempt:
+                    attempts = attempt.retry_state.attempt_number
+                    ctx.attempt = attempts
+                    result = _call(channel, item, ctx, self.hub.scrub)
+        except TransientError as exc:
+            return self._finish(
+                row,
+                item,
+                "failed",
+                attempts,
+                ctx,
+                retryable=True,
+                error=f"{exc}（已重试 {attempts} 次，可稍后 hub retry）",
+            )
+        except PermanentError as exc:
+            return self._finish(row, item, "failed", attempts, ctx, error=str(exc))
+        return self._finish(row, item, "published", attempts, ctx, result=result)
+
+    def _finish(
+        self,
+        row: dict[str, Any],
+        item: NormalizedItem,
+        status: str,
+        attempts: int,
+        ctx: DeliveryContext,
+        *,
+        result: PublishResult | None = None,
+        error: str | None = None,
+        retryable: bool = False,
+        note: str | None = None,
+    ) -> Outcome:
+        hub = self.hub
+        error = hub.scrub(error) if error else None
+        total = int(row.get("attempts") or 0) + attempts
+        stamp = now().isoformat()
+        note = note or (result.note if result else None)
+        if result and result.already_published:
+            note = note or "渠道表示该内容已发布过（重复内容），按已发布记录"
+        values = dict(
+            status=status,
+            attempts=total,
+            retryable=retryable,
+            remote_id=result.remote_id if result else None,
+            url=result.url if result else None,
+            error=error,
+            payload_sha256=ctx.payload_sha256,
+            finished_at=stamp,
+            updated_at=stamp,
+            owner=None,
+        )
+
+        def op(conn: Connection) -> None:
+            delivery_update(conn, row["id"], **values)
+            append_receipt(
+                conn, _receipt({**row, **values}, item, status=status, error=error, note=note)
+            )
+
+        hub.store.write(op)
+        if status == "failed":
+            log.warning("delivery %s failed: %s", row["idempotency_key"], error)
+        return Outcome(
+            item.index_no,
+            item.version,
+            row["channel"],
+            status,
+            total,
+            values["url"],
+            values["remote_id"],
+            error,
+            note,
+        )
+
+    def _release(self, row: dict[str, Any], item: NormalizedItem, status: str) -> Outcome:
+        """Put a claimed delivery back in ``status`` without a new receipt (nothing changed)."""
+        self.hub.store.write(
+            lambda conn: delivery_update(
+                conn, row["id"], status=status, owner=None, updated_at=now().isoformat()
+            )
+        )
+        return Outcome(
+            item.index_no,
+            item.version,
+            row["channel"],
+            status,
+            int(row.get("attempts") or 0),
+            error=row.get("error"),
+            note="仍无法确认；核实后可用 hub retry --resend 重新发送",
+        )
+
+
+def _same_owner(owner: str | None) -> Any:
+    return deliveries.c.owner.is_(None) if owner is None else deliveries.c.owner == owner
+
+
+def _call(
+    channel: Channel, item: NormalizedItem, ctx: DeliveryContext, scrub: Callable[[str], str]
+) -> PublishResult:
+    """One attempt; errors a channel did not classify are classified here."""
+    try:
+        return channel.publish(item, ctx)
+    except (TransientError, PermanentError):
+        raise
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        # Never str() a requests error: its message carries the URL, and URLs carry tokens.
+        raise TransientError(f"网络错误：{type(exc).__name__}") from None
+    except Exception as exc:
+        log.error("channel %s raised %s: %s", channel.name, type(exc).__name__, scrub(str(exc)))
+        raise PermanentError(f"渠道插件内部错误：{type(exc).__name__}") from None
+
+
+def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    backoff = wait_random_exponential(multiplier=policy.initial_wait or 0.01, max=policy.max_wait)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        base = backoff(state)
+        retry_after = getattr(exc, "retry_after", None)
+        # The remote's own Retry-After wins over our schedule; stop_before_delay then decides
+        # whether waiting that long still fits the channel's time budget.
+        return max(base, float(retry_after)) if retry_after else base
+
+    return wait
+
+
+def _receipt(
+    row: dict[str, Any],
+    item: NormalizedItem,
+    *,
+    status: str,
+    error: str | None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "index_no": item.index_no,
+        "version": item.version,
+        "channel": row["channel"],
+        "status": status,
+        "content_sha256": item.content_sha256,
+        "payload_sha256": row.get("payload_sha256"),
+        "remote_id": row.get("remote_id"),
+        "url": row.get("url"),
+        "attempts": int(row.get("attempts") or 0),
+        "started_at": row.get("started_at"),
+        "finished_at": row.get("finished_at") or now().isoformat(),
+        "error": error,
+        "idempotency_key": row["idempotency_key"],
+        "note": note,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------------------------
+
+
+def publish(
+    hub: Hub,
+    prepared: Iterable[PreparedItem],
+    *,
+    only: tuple[str, ...] = (),
+    on_done: Callable[[Outcome], None] | None = None,
+    on_registered: Callable[[Registered], None] | None = None,
+) -> RunReport:
+    """Register every prepared item and fan its deliveries out concurrently."""
+    report = RunReport()
+    futures: list[Future[Outcome]] = []
+    used: set[str] = set()
+    with Deliverer(hub, on_done=on_done) as deliverer:
+        for p in prepared:
+            reg = register(hub, p, only)
+            report.items.append(reg)
+            if on_registered:
+                on_registered(reg)
+            for row in reg.to_run:
+                used.add(row["channel"])
+                futures.append(deliverer.submit(row, reg.item))
+        report.outcomes = [f.result() for f in futures]
+    _finish_run(hub, used)
+    return report
+
+
+def retry(
+    hub: Hub,
+    index_nos: tuple[str, ...] = (),
+    *,
+    resend: bool = False,
+    include_failed: bool = False,
+    on_done: Callable[[Outcome], None] | None = None,
+) -> RunReport:
+    """Resume what is unfinished: pending, interrupted, unconfirmed and transiently failed."""
+    d = deliveries
+    q = select(d).where(d.c.status.in_(("pending", "publishing", "unconfirmed", "failed")))
+    if index_nos:
+        q = q.where(d.c.index_no.in_(index_nos))
+    with hub.store.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q.order_by(d.c.id))]
+    report = RunReport()
+    futures: list[Future[Outcome]] = []
+    used: set[str] = set()
+    cache: dict[tuple[str, int], NormalizedItem] = {}
+    with Deliverer(hub, resend=resend, on_done=on_done) as deliverer:
+        for row in rows:
+            if row["channel"] not in hub.channels:
+                continue
+            if row["status"] == "publishing" and not _owner_gone(row["owner"]):
+                continue
+            if row["status"] == "failed":
+                if not (row["retryable"] or include_failed):
+                    continue
+                # A failed delivery goes back to the outbox first, so a crash now loses nothing.
+                hub.store.write(
+                    lambda conn, r=row: delivery_update(
+                        conn, r["id"], status="pending", owner=None, updated_at=now().isoformat()
+                    )
+                )
+                row = {**row, "status": "pending", "owner": None}
+            key = (row["index_no"], row["version"])
+            if key not in cache:
+                cache[key] = hub.store.load_version(*key)
+            used.add(row["channel"])
+            futures.append(deliverer.submit(row, cache[key]))
+        report.outcomes = [f.result() for f in futures]
+    _finish_run(hub, used)
+    return report
+
+
+def _finish_run(hub: Hub, used: set[str]) -> None:
+    for name in used:
+        try:
+            hub.channels[name].finish_run()
+        except Exception as exc:
+            log.error("finish_run of %s failed: %s", name, hub.scrub(str(exc)))

@@ -1,0 +1,121 @@
+"""The hub at run time: configuration, plugins, channels and the store, put together once."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from .channel import Channel, HubInfo
+from .config import Config
+from .errors import ConfigError, InputError
+from .item import load_item
+from .normalize import PreparedItem, normalize
+from .registry import Plugins, build_channels, load_plugins
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+
+class BatchInputError(InputError):
+    """Several files of a batch are invalid; every message is kept so all can be fixed at once."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+class Hub:
+    """Configuration, loaded plugins, configured channels and the store of one process."""
+
+    def __init__(self, config: Config, plugins: Plugins | None = None) -> None:
+        self.config = config
+        self.state_dir = config.state_dir
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        _log_to_file(self.state_dir / "hub.log")
+        self.plugins = plugins or load_plugins(
+            config.resolve(config.hub.plugins_dir) if config.hub.plugins_dir else None
+        )
+        self.store = Store(config.database_url)
+        self.info = HubInfo(
+            public_url=config.hub.public_url,
+            state_dir=self.state_dir,
+            config_dir=config.base_dir,
+            org_code=config.hub.org_code,
+            published_items=self.store.published_items,
+            latest_checkpoint=self.store.latest_checkpoint,
+        )
+        source = str(config.path or "内置默认配置")
+        self.channels: dict[str, Channel] = build_channels(
+            self.plugins, config.settings.channels, self.info, source
+        )
+        self._secrets = _secret_values(self.channels.values())
+        self._scrub_re = (
+            re.compile("|".join(re.escape(s) for s in sorted(self._secrets, key=len, reverse=True)))
+            if self._secrets
+            else None
+        )
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every configured secret value replaced, for messages and receipts."""
+        return self._scrub_re.sub("***", text) if self._scrub_re else text
+
+    # -- input -----------------------------------------------------------------------------
+    def prepare(self, paths: Iterable[Path]) -> list[PreparedItem]:
+        """Load and normalize every file; raise one :class:`BatchInputError` listing them all.
+
+        A batch is validated whole before the first delivery starts.
+        """
+        prepared: list[PreparedItem] = []
+        problems: list[str] = []
+        for path in paths:
+            try:
+                prepared.append(normalize(load_item(Path(path))))
+            except InputError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise BatchInputError(problems)
+        return prepared
+
+    def check_channels(self, names: Iterable[str]) -> None:
+        """Raise :class:`ConfigError` if a channel about to be used is not fully configured."""
+        problems = []
+        for name in names:
+            for p in self.channels[name].configuration_problems():
+                problems.append(f"渠道 {name}：{p}")
+        if problems:
+            raise ConfigError(
+                "以下渠道已启用但配置不完整，未发送任何内容：\n" + "\n".join(problems)
+            )
+
+
+def _secret_values(channels: Iterable[Channel]) -> list[str]:
+    values = []
+    for ch in channels:
+        for name in ch.settings.secret_fields():
+            secret = getattr(ch.settings, name)
+            if isinstance(secret, SecretStr) and len(secret.get_secret_value()) >= 4:
+                values.append(secret.get_secret_value())
+    return values
+
+
+_file_handler: logging.Handler | None = None
+
+
+def _log_to_file(path: Path) -> None:
+    """Log to the state directory; users see messages, operators read the log."""
+    global _file_handler
+    if _file_handler is not None:
+        return
+    _file_handler = logging.FileHandler(path, encoding="utf-8")
+    _file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("heze_hub")
+    root.addHandler(_file_handler)
+    root.setLevel(logging.INFO)

@@ -1,0 +1,200 @@
+"""Normalization (DESIGN §3): one item file → one immutable normalized item, once per version.
+
+The public renderings (title, summary, body, the public credit record) are masked here, so no
+channel can forget to; only the credit platform's full record stays unmasked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .canonical import canonical_json, sha256_hex
+from .credit_record import parse_credit_record, public_record
+from .errors import InputError
+from .item import LoadedItem
+from .masking import mask_personal_data, redact, redact_proposal_reply
+from .model import Attachment, NormalizedItem
+from .render import derive_summary, render_markdown, summary_problem
+from .text import canonical_doc_number, canonical_reference, clean_text
+
+TZ = ZoneInfo("Asia/Shanghai")
+MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
+
+# Fields that identify a version rather than describe its content; left out of the hash so that
+# publishing the same file twice yields the same hash.
+_NOT_CONTENT = {"index_no", "version", "published_at", "content_sha256", "source", "channels"}
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    """A normalized item before the store gives it an index number and a version."""
+
+    identity: str
+    explicit_index_no: str | None
+    content: dict[str, Any]
+    content_sha256: str
+    source: Path
+
+    def build(self, index_no: str, version: int, published_at: datetime) -> NormalizedItem:
+        """The immutable item every channel receives."""
+        return NormalizedItem(
+            index_no=index_no,
+            version=version,
+            published_at=published_at,
+            content_sha256=self.content_sha256,
+            source=str(self.source),
+            **self.content,
+        )
+
+
+def now() -> datetime:
+    """The current time in Asia/Shanghai."""
+    return datetime.now(TZ)
+
+
+def to_shanghai(value: datetime) -> datetime:
+    """A timezone-aware datetime in Asia/Shanghai; a naive one is taken as Beijing time."""
+    return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
+
+
+def normalize(loaded: LoadedItem) -> PreparedItem:
+    """Check and normalize one loaded item file; raise :class:`InputError` naming the field."""
+    f = loaded.fields
+    where = str(loaded.path)
+
+    def fail(field: str, rule: str) -> InputError:
+        return InputError(f"{where}：字段 {field}：{rule}", file=where, field=field)
+
+    if f.disclosure != "proactive":
+        label = {"on_request": "依申请公开", "withheld": "不予公开"}[f.disclosure]
+        raise fail(
+            "disclosure", f"公开属性为“{label}”的信息不主动公开，不能发布（政府信息公开条例）"
+        )
+
+    doc_number = None
+    if f.doc_number:
+        try:
+            doc_number = canonical_doc_number(f.doc_number)
+        except ValueError as exc:
+            raise fail("doc_number", str(exc)) from None
+
+    interprets = None
+    if f.kind == "interpretation":
+        if not f.interprets:
+            raise fail(
+                "interprets", "政策解读必须写明所解读政策的索引号或文号（DESIGN §4 解读规则）"
+            )
+        try:
+            interprets = canonical_reference(f.interprets)
+        except ValueError as exc:
+            raise fail("interprets", str(exc)) from None
+    elif f.interprets:
+        raise fail("interprets", "只有体裁为 interpretation（政策解读）的信息才能填写解读对象")
+
+    def public(text: str) -> str:
+        return mask_personal_data(redact(text, f.redact))
+
+    body_md = f.body
+    if f.kind == "proposal_reply":
+        body_md = redact_proposal_reply(body_md)
+    body = render_markdown(public(body_md))
+    title = public(clean_text(f.title))
+    if not title:
+        raise fail("title", "标题不能为空")
+
+    if f.summary is not None:
+        summary = public(clean_text(f.summary))
+        problem = summary_problem(summary, title)
+        if problem:
+            raise fail("summary", problem)
+    else:
+        summary = derive_summary(body.text, title)
+
+    credit = credit_public = None
+    if f.credit is not None:
+        try:
+            credit = parse_credit_record(f.credit, kind=f.kind)
+        except InputError as exc:
+            raise InputError(f"{where}：{exc}", file=where, field=exc.field) from None
+        credit_public = public_record(credit)
+
+    attachments = tuple(_attachment(loaded.path, a.path, a.title, fail) for a in f.attachments)
+
+    content: dict[str, Any] = {
+        "title": title,
+        "department": clean_text(f.department),
+        "written_on": f.written_on,
+        "kind": f.kind,
+        "category": f.category,
+        "disclosure": f.disclosure,
+        "doc_number": doc_number,
+        "topics": tuple(dict.fromkeys(clean_text(t) for t in f.topics)),
+        "summary": summary,
+        "interprets": interprets,
+        "posting_days": f.posting_days,
+        "decided_at": to_shanghai(f.decided_at) if f.decided_at else None,
+        "channels": tuple(f.channels) if f.channels else None,
+        "attachments": attachments,
+        "body_html": body.html,
+        "body_text": body.text,
+        "credit": credit,
+        "credit_public": credit_public,
+    }
+    return PreparedItem(
+        identity=_identity(f.index_no, content),
+        explicit_index_no=f.index_no,
+        content=content,
+        content_sha256=content_hash(content),
+        source=loaded.path,
+    )
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of the normalized content (DESIGN §3)."""
+    probe = NormalizedItem(
+        index_no="-",
+        version=1,
+        published_at=datetime(2000, 1, 1, tzinfo=TZ),
+        content_sha256="-",
+        **content,
+    )
+    data = probe.model_dump(mode="json", exclude=_NOT_CONTENT)
+    for a in data["attachments"]:
+        a.pop("source", None)  # where the file lay on the submitting machine is not content
+    return sha256_hex(canonical_json(data))
+
+
+def _identity(index_no: str | None, content: dict[str, Any]) -> str:
+    """Item identity (DESIGN §3): index_no; else department + doc number; else title + date."""
+    if index_no:
+        return f"index_no:{index_no}"
+    if content["doc_number"]:
+        return f"doc:{content['department']}|{content['doc_number']}"
+    return f"title:{content['department']}|{content['title']}|{content['written_on'].isoformat()}"
+
+
+def _attachment(item_path: Path, rel: str, title: str, fail: Any) -> Attachment:
+    path = (item_path.parent / rel).resolve()
+    if not path.is_file():
+        raise fail("attachments", f"附件 {rel} 不存在（路径相对于信息文件所在目录）")
+    size = path.stat().st_size
+    if size > MAX_ATTACHMENT_BYTES:
+        raise fail(
+            "attachments", f"附件 {rel} 过大（超过 {MAX_ATTACHMENT_BYTES // 1024 // 1024} MiB）"
+        )
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return Attachment(
+        title=clean_text(title),
+        name=path.name,
+        source=str(path),
+        sha256=digest.hexdigest(),
+        size=size,
+    )

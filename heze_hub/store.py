@@ -1,0 +1,321 @@
+"""The hub's store: items, versions, the delivery outbox, the receipt log and checkpoints.
+
+SQLite by default (WAL, ``synchronous=FULL``), through SQLAlchemy Core so that PostgreSQL can
+follow. Writes go through one writer thread that commits many small operations in one
+transaction (group commit): every receipt is durable before its delivery is reported finished,
+without paying one fsync per delivery.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+from .model import NormalizedItem
+
+T = TypeVar("T")
+
+metadata = MetaData()
+
+items = Table(
+    "items",
+    metadata,
+    Column("index_no", String(64), primary_key=True),
+    Column("identity", Text, nullable=False, unique=True),
+    Column("latest_version", Integer, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+serials = Table(
+    "serials",
+    metadata,
+    Column("prefix", String(40), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+versions = Table(
+    "versions",
+    metadata,
+    Column("index_no", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content_sha256", String(64), nullable=False),
+    Column("published_at", String(40), nullable=False),
+    Column("data", Text, nullable=False),  # the normalized item's JSON, credit record included
+)
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("index_no", String(64), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("retryable", Boolean, nullable=False, default=False),
+    Column("state", Text, nullable=False, default="{}"),
+    Column("remote_id", Text),
+    Column("url", Text),
+    Column("error", Text),
+    Column("payload_sha256", String(64)),
+    Column("owner", String(200)),
+    Column("started_at", String(40)),
+    Column("finished_at", String(40)),
+    Column("updated_at", String(40), nullable=False),
+    UniqueConstraint("idempotency_key", name="uq_delivery_key"),
+)
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("index_no", String(64), nullable=False, index=True),
+    Column("channel", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("finished_at", String(40), nullable=False),
+    Column("data", LargeBinary, nullable=False),  # canonical JSON bytes: exactly what is hashed
+)
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("size", Integer, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+
+class Store:
+    """Database access. Reads run on the caller's thread; writes on the writer thread."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # Two engines: the writer begins IMMEDIATE transactions on SQLite (taking the write lock
+        # up front instead of failing on upgrade), readers begin plain deferred ones.
+        self.engine: Engine = _engine(url, write=False)
+        self.write_engine: Engine = _engine(url, write=True)
+        metadata.create_all(self.write_engine)
+        self._queue: queue.Queue[tuple[Callable[[Connection], Any], Future[Any]] | None] = (
+            queue.Queue()
+        )
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    # -- writing ---------------------------------------------------------------------------
+    def write(self, op: Callable[[Connection], T]) -> T:
+        """Run ``op`` in a write transaction and return its result once it is durable."""
+        self._ensure_writer()
+        fut: Future[T] = Future()
+        self._queue.put((op, fut))
+        return fut.result()
+
+    def _ensure_writer(self) -> None:
+        with self._lock:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="hub-writer", daemon=True
+                )
+                self._writer.start()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            # Take whatever else is waiting: one commit (one fsync) serves them all.
+            while len(batch) < 512:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
+        results: list[tuple[Future[Any], Any, BaseException | None]] = []
+        try:
+            with self.write_engine.begin() as conn:
+                for op, fut in batch:
+                    try:
+                        with conn.begin_nested():
+                            results.append((fut, op(conn), None))
+                    except Exception as exc:  # one failing op must not sink its batch-mates
+                        results.append((fut, None, exc))
+        except Exception as exc:  # the commit itself failed: nothing in the batch is durable
+            for _, fut in batch:
+                fut.set_exception(exc)
+            return
+        for fut, value, exc in results:
+            if exc is not None:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(value)
+
+    def close(self) -> None:
+        """Stop the writer thread and release connections."""
+        with self._lock:
+            if self._writer is not None and self._writer.is_alive():
+                self._queue.put(None)
+                self._writer.join()
+            self._writer = None
+        self.engine.dispose()
+        self.write_engine.dispose()
+
+    # -- reading ---------------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only connection."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def load_version(self, index_no: str, version: int) -> NormalizedItem:
+        """One stored version of an item."""
+        with self.read() as conn:
+            data = conn.execute(
+                select(versions.c.data).where(
+                    versions.c.index_no == index_no, versions.c.version == version
+                )
+            ).scalar_one()
+        return NormalizedItem.model_validate_json(data)
+
+    def published_items(self, channel: str) -> list[NormalizedItem]:
+        """Latest published version of each item on ``channel``, newest first."""
+        d, v = deliveries, versions
+        latest = (
+            select(d.c.index_no, func.max(d.c.version).label("version"))
+            .where(d.c.channel == channel, d.c.status == "published")
+            .group_by(d.c.index_no)
+            .subquery()
+        )
+        q = (
+            select(v.c.data)
+            .join(latest, (v.c.index_no == latest.c.index_no) & (v.c.version == latest.c.version))
+            .order_by(v.c.published_at.desc(), v.c.index_no.desc())
+        )
+        with self.read() as conn:
+            return [NormalizedItem.model_validate_json(row[0]) for row in conn.execute(q)]
+
+    def all_latest_items(self) -> list[NormalizedItem]:
+        """The latest version of every item the hub knows."""
+        q = (
+            select(versions.c.data)
+            .join(
+                items,
+                (items.c.index_no == versions.c.index_no)
+                & (items.c.latest_version == versions.c.version),
+            )
+            .order_by(versions.c.published_at)
+        )
+        with self.read() as conn:
+            return [NormalizedItem.model_validate_json(row[0]) for row in conn.execute(q)]
+
+    def receipt_lines(self) -> Iterator[bytes]:
+        """Every receipt's canonical bytes in ``seq`` order."""
+        with self.read() as conn:
+            for row in conn.execute(select(receipts.c.data).order_by(receipts.c.seq)):
+                yield bytes(row[0])
+
+    def receipt_count(self) -> int:
+        """How many receipts the log holds."""
+        with self.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(receipts)).scalar_one())
+
+    def latest_checkpoint(self) -> str:
+        """The newest signed checkpoint note, or "" before the first one."""
+        with self.read() as conn:
+            note = conn.execute(
+                select(checkpoints.c.note).order_by(checkpoints.c.id.desc()).limit(1)
+            ).scalar()
+        return note or ""
+
+    def add_checkpoint(self, size: int, note: str, created_at: datetime) -> None:
+        """Remember a signed checkpoint."""
+        self.write(
+            lambda conn: conn.execute(
+                insert(checkpoints).values(size=size, note=note, created_at=created_at.isoformat())
+            )
+        )
+
+
+def append_receipt(conn: Connection, receipt: dict[str, Any]) -> dict[str, Any]:
+    """Append one receipt inside the caller's write transaction; ``seq`` is assigned here."""
+    from .canonical import canonical_json
+
+    seq = conn.execute(select(func.coalesce(func.max(receipts.c.seq), -1) + 1)).scalar_one()
+    receipt = {**receipt, "seq": int(seq)}
+    conn.execute(
+        insert(receipts).values(
+            seq=receipt["seq"],
+            index_no=receipt["index_no"],
+            channel=receipt["channel"],
+            status=receipt["status"],
+            finished_at=receipt["finished_at"],
+            data=canonical_json(receipt),
+        )
+    )
+    return receipt
+
+
+def delivery_update(conn: Connection, delivery_id: int, **values: Any) -> None:
+    """Update one delivery row."""
+    if "state" in values and not isinstance(values["state"], str):
+        values["state"] = json.dumps(values["state"], ensure_ascii=False, sort_keys=True)
+    conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+
+def _engine(url: str, *, write: bool) -> Engine:
+    engine = create_engine(url)
+    if engine.dialect.name != "sqlite":
+        return engine
+    event.listen(engine, "connect", _sqlite_pragmas)
+    begin = "BEGIN IMMEDIATE" if write else "BEGIN"
+
+    # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented recipe is to
+    # switch it off and emit BEGIN ourselves.
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed receipt survives power loss, not only a crash of the process.
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

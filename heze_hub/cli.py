@@ -398,10 +398,59 @@ def receipts(
     out.print(f"共 {len(rows)} 条回执")
 
 
+@receipts.command("export")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.pass_context
+def receipts_export(ctx: click.Context, directory: Path) -> None:
+    """导出审计包：receipts.jsonl、签名检查点 checkpoint、公钥 hub.pub。"""
+    from itertools import islice
+
+    from .bundle import export_bundle
+
+    with open_hub(ctx) as hub:
+        note = hub.write_checkpoint()
+        cp = export_bundle(directory, islice(hub.store.receipt_lines(), _note_size(note)), note,
+                           hub.signing_key().vkey())
+    out.print(f"已导出 {cp.size} 条回执到 {escape(str(directory))}（根哈希 {cp.root.hex()}）")
+
+
+def _note_size(note: str) -> int:
+    return int(note.split("\n", 2)[1])
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--known", multiple=True, type=click.Path(path_type=Path, exists=True,
+                                                         dir_okay=False),
+              help="审计人员此前保存的检查点文件（可多次给出）")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], as_json: bool) -> None:
+    """离线核验审计包：签名、树大小、根哈希、顺序，以及与已知检查点的一致性。"""
+    from .bundle import verify_bundle
+
+    report = verify_bundle(directory, [k.read_text(encoding="utf-8") for k in known])
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        if report.ok:
+            out.print(f"[green]核验通过[/]：{report.size} 条回执，根哈希 {report.root_hex}")
+        else:
+            out.print(f"[red]核验未通过[/]：发现 {len(report.problems)} 处问题")
+            for p in report.problems:
+                out.print(f"  - {escape(p)}")
+        for n in report.notes:
+            out.print(f"  [dim]说明：{escape(n)}[/]")
+    if not report.ok:
+        ctx.exit(ExitStatus.FAILED)
+
+
 def main() -> None:
     """Console entry point: no traceback ever reaches a user."""
     try:
-        cli.main(standalone_mode=False, prog_name="hub")
+        # Without standalone mode click returns ctx.exit()'s code instead of exiting.
+        code = cli.main(standalone_mode=False, prog_name="hub")
+        sys.exit(code if isinstance(code, int) else ExitStatus.SUCCESS)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:

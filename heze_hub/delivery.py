@@ -631,6 +631,9 @@ def retry(
 
 
 def _finish_run(hub: Hub, used: set[str]) -> None:
+    # Sign the log first, so the feed and the portal rebuilt below show the newest checkpoint.
+    if used:
+        hub.write_checkpoint()
     for name in used:
         try:
             hub.channels[name].finish_run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,8 +14,10 @@ from .channel import Channel, HubInfo
 from .config import Config
 from .errors import ConfigError, InputError
 from .item import load_item
-from .normalize import PreparedItem, normalize
+from .merkle import TreeBuilder
+from .normalize import PreparedItem, normalize, now
 from .registry import Plugins, build_channels, load_plugins
+from .signing import SigningKey, load_or_create_key, sign_checkpoint
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -59,6 +62,30 @@ class Hub:
             else None
         )
 
+    # -- the receipt log's checkpoints ------------------------------------------------------
+    def signing_key(self) -> SigningKey:
+        """The hub's Ed25519 key, created on first use outside the database."""
+        return load_or_create_key(self.config.signing_key_path, self.config.log_origin)
+
+    def write_checkpoint(self) -> str:
+        """Sign a checkpoint of the receipt log as it is now, unless the latest one covers it.
+
+        The note and the verifier key are also written to the state directory, where an operator
+        can publish them.
+        """
+        builder = TreeBuilder()
+        for line in self.store.receipt_lines():
+            builder.append(line)
+        latest = self.store.latest_checkpoint()
+        if latest and f"\n{builder.size}\n" in latest:
+            return latest
+        key = self.signing_key()
+        note = sign_checkpoint(key, builder.size, builder.root())
+        self.store.add_checkpoint(builder.size, note, now())
+        _write_atomic(self.state_dir / "checkpoint", note)
+        _write_atomic(self.state_dir / "hub.pub", key.vkey() + "\n")
+        return note
+
     def close(self) -> None:
         """Release the store."""
         self.store.close()
@@ -94,6 +121,12 @@ class Hub:
             raise ConfigError(
                 "以下渠道已启用但配置不完整，未发送任何内容：\n" + "\n".join(problems)
             )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _secret_values(channels: Iterable[Channel]) -> list[str]:

@@ -114,6 +114,10 @@ def normalize(loaded: LoadedItem) -> PreparedItem:
             raise fail("summary", problem)
     else:
         summary = derive_summary(body.text, title)
+        if not summary:
+            raise fail(
+                "summary", "无法从正文中提取内容概述（正文只有标题、表格或称谓），请填写 summary"
+            )
 
     credit = credit_public = None
     if f.credit is not None:

@@ -1,0 +1,81 @@
+"""A generic JSON webhook channel: the whole plugin an operator writes to add a channel.
+
+Drop this file into the folder named by ``plugins_dir`` in ``channels.toml`` and add::
+
+    [channels.notify]
+    plugin = "webhook"
+    url = "https://hooks.example.gov.cn/disclosure"
+
+The secret comes from the environment: ``HUB_CHANNELS__NOTIFY__TOKEN``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+
+from pydantic import SecretStr
+
+from heze_hub import (
+    Channel,
+    ChannelSettings,
+    DeliveryContext,
+    NormalizedItem,
+    PermanentError,
+    PublishResult,
+    TransientError,
+    hookimpl,
+)
+
+
+class WebhookSettings(ChannelSettings):
+    url: str
+    token: SecretStr | None = None
+
+
+class WebhookChannel(Channel):
+    plugin_name = "webhook"
+    title = "通用 JSON 推送"
+    settings_model = WebhookSettings
+    resend_safe = True  # the receiver deduplicates by Idempotency-Key
+
+    def render(self, item: NormalizedItem) -> dict[str, object]:
+        data = item.public_dict()
+        data["url"] = self.hub.item_url(item.index_no)
+        return data
+
+    def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
+        body = json.dumps(self.render(item), ensure_ascii=False).encode("utf-8")
+        ctx.payload_sha256 = hashlib.sha256(body).hexdigest()
+        headers = {"Content-Type": "application/json; charset=utf-8",
+                   "Idempotency-Key": ctx.idempotency_key}
+        if self.settings.token is not None:
+            headers["Authorization"] = f"Bearer {self.settings.token.get_secret_value()}"
+        resp = ctx.session.post(self.settings.url, data=body, headers=headers,
+                                timeout=self.settings.timeout)
+        if resp.status_code in (408, 425, 429) or resp.status_code >= 500:
+            raise TransientError(f"接收方暂时不可用（HTTP {resp.status_code}）",
+                                 retry_after=_retry_after(resp.headers.get("Retry-After")))
+        if resp.status_code >= 400:
+            raise PermanentError(f"接收方拒绝（HTTP {resp.status_code}）：{resp.text[:200]}")
+        answer = resp.json() if resp.content else {}
+        return PublishResult(remote_id=answer.get("id"), url=answer.get("url"))
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        from datetime import datetime
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return None
+
+
+@hookimpl
+def register_channels(register):
+    register(WebhookChannel)

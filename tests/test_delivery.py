@@ -1,0 +1,297 @@
+"""The delivery engine: outbox, retries, classification, resumption and receipts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from conftest import write_item
+
+from heze_hub import (
+    Channel,
+    DeliveryContext,
+    NormalizedItem,
+    PermanentError,
+    PublishResult,
+    TransientError,
+    delivery,
+)
+from heze_hub.config import load_config
+from heze_hub.hub import Hub
+from heze_hub.receipts import ReceiptFilter, list_receipts
+from heze_hub.registry import load_plugins
+from heze_hub.store import deliveries
+
+
+class ScriptedChannel(Channel):
+    """Answers each attempt from a script: "ok", "transient", "transient:<retry_after>",
+    "permanent", "crash" (an unclassified exception) or "slow"."""
+
+    plugin_name = "scripted"
+    title = "脚本渠道"
+    script: ClassVar[list[str]] = []
+    calls: ClassVar[list[tuple[str, int]]] = []
+    lock = threading.Lock()
+
+    def render(self, item: NormalizedItem) -> dict[str, Any]:
+        return {"title": item.title}
+
+    def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
+        with self.lock:
+            step = self.script.pop(0) if self.script else "ok"
+            self.calls.append((ctx.idempotency_key, ctx.attempt))
+        if step.startswith("transient"):
+            _, _, after = step.partition(":")
+            raise TransientError("远端繁忙", retry_after=float(after) if after else None)
+        if step == "permanent":
+            raise PermanentError("远端拒绝：标题含敏感词")
+        if step == "crash":
+            raise KeyError("secret-token-value")
+        if step == "slow":
+            time.sleep(0.5)
+        ctx.payload_sha256 = "ab" * 32
+        return PublishResult(remote_id=f"id-{item.index_no}", url=f"https://x/{item.index_no}")
+
+
+class SettlingChannel(ScriptedChannel):
+    """A channel that can tell whether an interrupted attempt landed (like WeChat)."""
+
+    plugin_name = "settling"
+    landed: ClassVar[bool | None] = None
+
+    def settle(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult | None:
+        if self.landed is None:
+            return None
+        if self.landed:
+            return PublishResult(remote_id="settled", url="https://x/settled")
+        raise PermanentError("远端确认发布失败")
+
+
+@pytest.fixture
+def make_hub(tmp_path: Path):
+    hubs: list[Hub] = []
+    ScriptedChannel.script, ScriptedChannel.calls = [], []
+    SettlingChannel.landed = None
+
+    def make(channels_toml: str) -> Hub:
+        cfg = tmp_path / "channels.toml"
+        cfg.write_text('[hub]\norg_code = "TEST"\n' + channels_toml, encoding="utf-8")
+        plugins = load_plugins(None, entry_point_group=None)
+        plugins.channel_types.update(scripted=ScriptedChannel, settling=SettlingChannel)
+        plugins.sources.update(scripted=__name__, settling=__name__)
+        hub = Hub(load_config(str(cfg)), plugins)
+        hubs.append(hub)
+        return hub
+
+    yield make
+    for h in hubs:
+        h.close()
+
+
+FAST = "[channels.{name}.retry]\nmax_attempts = {attempts}\ninitial_wait = 0\nmax_wait = 0\n"
+
+
+def _publish(hub: Hub, tmp_path: Path, n: int = 1, **fields: Any) -> delivery.RunReport:
+    paths = [write_item(tmp_path / f"i{i}.md", f"测试通知第{i}号", **fields) for i in range(n)]
+    return delivery.publish(hub, hub.prepare(paths))
+
+
+def test_transient_errors_are_retried_then_published(make_hub, tmp_path: Path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n" + FAST.format(name="a", attempts=4))
+    ScriptedChannel.script = ["transient", "transient", "ok"]
+    report = _publish(hub, tmp_path)
+    [o] = report.outcomes
+    assert (o.status, o.attempts) == ("published", 3)
+    assert [a for _, a in ScriptedChannel.calls] == [1, 2, 3]
+    [r] = list_receipts(hub.store, ReceiptFilter())
+    assert r["status"] == "published" and r["attempts"] == 3
+    assert r["payload_sha256"] == "ab" * 32 and r["remote_id"].startswith("id-TEST/2018-")
+
+
+def test_retries_exhausted_is_failed_and_retryable(make_hub, tmp_path: Path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n" + FAST.format(name="a", attempts=2))
+    ScriptedChannel.script = ["transient", "transient"]
+    [o] = _publish(hub, tmp_path).outcomes
+    assert (o.status, o.attempts) == ("failed", 2)
+    assert "hub retry" in o.error
+    with hub.store.read() as conn:
+        row = conn.execute(deliveries.select()).one()
+    assert row.retryable
+    # hub retry picks it up again and the attempt count goes on from where it was.
+    report = delivery.retry(hub)
+    [o] = report.outcomes
+    assert (o.status, o.attempts) == ("published", 3)
+    statuses = [r["status"] for r in list_receipts(hub.store, ReceiptFilter())]
+    assert statuses == ["failed", "published"]
+
+
+def test_permanent_error_is_not_retried(make_hub, tmp_path: Path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n" + FAST.format(name="a", attempts=5))
+    ScriptedChannel.script = ["permanent"]
+    [o] = _publish(hub, tmp_path).outcomes
+    assert (o.status, o.attempts) == ("failed", 1)
+    assert o.error == "远端拒绝：标题含敏感词"
+    assert delivery.retry(hub).outcomes == []  # permanent failures wait for a person
+    [o] = delivery.retry(hub, include_failed=True).outcomes
+    assert o.status == "published"
+
+
+def test_unclassified_exception_is_permanent_and_hides_details(make_hub, tmp_path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n" + FAST.format(name="a", attempts=5))
+    ScriptedChannel.script = ["crash"]
+    [o] = _publish(hub, tmp_path).outcomes
+    assert o.status == "failed" and o.attempts == 1
+    assert "KeyError" in o.error and "secret-token-value" not in o.error
+
+
+def test_retry_after_is_honoured(make_hub, tmp_path: Path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n" + FAST.format(name="a", attempts=3))
+    slept: list[float] = []
+    ScriptedChannel.script = ["transient:7", "ok"]
+    paths = [write_item(tmp_path / "a.md", "测试通知")]
+    with delivery.Deliverer(hub, sleep=slept.append) as d:
+        reg = delivery.register(hub, hub.prepare(paths)[0])
+        [row] = reg.to_run
+        outcome = d.submit(row, reg.item).result()
+    assert outcome.status == "published"
+    assert slept == [7.0]
+
+
+def test_retry_after_beyond_the_time_budget_stops(make_hub, tmp_path: Path) -> None:
+    hub = make_hub(
+        "[channels.a]\nplugin = \"scripted\"\n[channels.a.retry]\nmax_attempts = 5\n"
+        "max_seconds = 10\ninitial_wait = 0\nmax_wait = 0\n"
+    )
+    ScriptedChannel.script = ["transient:3600"]
+    [o] = _publish(hub, tmp_path).outcomes
+    assert (o.status, o.attempts) == ("failed", 1)
+
+
+def test_same_file_twice_is_a_no_op_and_a_change_is_a_new_version(make_hub, tmp_path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n")
+    path = write_item(tmp_path / "a.md", "测试通知")
+    first = delivery.publish(hub, hub.prepare([path]))
+    again = delivery.publish(hub, hub.prepare([path]))
+    assert again.outcomes == [] and not again.items[0].new_version
+    assert again.items[0].item.index_no == first.items[0].item.index_no
+    write_item(path, "测试通知", body="正文已更正。")
+    changed = delivery.publish(hub, hub.prepare([path]))
+    assert changed.items[0].new_version and changed.items[0].item.version == 2
+    assert changed.items[0].item.index_no == first.items[0].item.index_no
+    keys = [k for k, _ in ScriptedChannel.calls]
+    assert keys == [f"{first.items[0].item.index_no}:1:a", f"{first.items[0].item.index_no}:2:a"]
+
+
+def test_index_numbers_are_serial_per_year(make_hub, tmp_path: Path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n")
+    report = _publish(hub, tmp_path, n=3)
+    assert sorted(r.item.index_no for r in report.items) == [
+        "TEST/2018-00001", "TEST/2018-00002", "TEST/2018-00003"]
+
+
+def test_skipped_channel_leaves_a_receipt(make_hub, tmp_path: Path) -> None:
+    class Picky(ScriptedChannel):
+        plugin_name = "picky"
+
+        def accepts(self, item: NormalizedItem) -> str | None:
+            return "只接收行政许可和行政处罚"
+
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n")
+    hub.channels["p"] = Picky("p", Picky.settings_model(), hub.info)
+    report = _publish(hub, tmp_path)
+    assert [o.channel for o in report.outcomes] == ["a"]
+    assert [(o.channel, o.status) for o in report.items[0].done] == [("p", "skipped")]
+    statuses = {r["channel"]: r["status"] for r in list_receipts(hub.store, ReceiptFilter())}
+    assert statuses == {"a": "published", "p": "skipped"}
+
+
+def test_slow_channel_does_not_delay_another(make_hub, tmp_path: Path) -> None:
+    class Slow(ScriptedChannel):
+        def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
+            time.sleep(0.5)
+            return PublishResult()
+
+    class Fast(ScriptedChannel):
+        def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
+            return PublishResult()
+
+    hub = make_hub("")
+    for name, cls in (("slow", Slow), ("fast", Fast)):
+        hub.channels[name] = cls(name, cls.settings_model(concurrency=1), hub.info)
+    finished: list[tuple[str, float]] = []
+    start = time.monotonic()
+    paths = [write_item(tmp_path / f"{i}.md", f"测试通知{i}") for i in range(3)]
+    delivery.publish(hub, hub.prepare(paths),
+                     on_done=lambda o: finished.append((o.channel, time.monotonic() - start)))
+    fast_done = max(t for c, t in finished if c == "fast")
+    slow_done = max(t for c, t in finished if c == "slow")
+    # The fast channel's three deliveries never wait behind the slow channel's queue.
+    assert fast_done < slow_done
+
+
+def _interrupt(hub: Hub, tmp_path: Path) -> delivery.Registered:
+    """Record an item's deliveries and leave them as a killed process would: publishing."""
+    reg = delivery.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
+    hub.store.write(lambda conn: conn.execute(
+        deliveries.update().values(status="publishing", owner="elsewhere:999999999:1")))
+    return reg
+
+
+def test_interrupted_delivery_on_a_channel_that_cannot_tell_is_unconfirmed(make_hub,
+                                                                           tmp_path) -> None:
+    hub = make_hub("[channels.s]\nplugin = \"settling\"\n")
+    _interrupt(hub, tmp_path)
+    [o] = delivery.retry(hub).outcomes
+    assert o.status == "unconfirmed"
+    assert ScriptedChannel.calls == []  # never blindly resent
+    [o] = delivery.retry(hub).outcomes
+    assert o.status == "unconfirmed"  # still unknown; no second receipt for nothing new
+    assert len(list_receipts(hub.store, ReceiptFilter())) == 1
+    [o] = delivery.retry(hub, resend=True).outcomes
+    assert o.status == "published" and len(ScriptedChannel.calls) == 1
+
+
+def test_interrupted_delivery_is_settled_by_asking_the_channel(make_hub, tmp_path) -> None:
+    hub = make_hub("[channels.s]\nplugin = \"settling\"\n")
+    _interrupt(hub, tmp_path)
+    SettlingChannel.landed = True
+    [o] = delivery.retry(hub).outcomes
+    assert (o.status, o.remote_id) == ("published", "settled")
+    assert ScriptedChannel.calls == []
+
+
+def test_interrupted_delivery_on_a_resend_safe_channel_is_resent(make_hub, tmp_path) -> None:
+    class Safe(ScriptedChannel):
+        plugin_name = "safe"
+        resend_safe = True
+
+    hub = make_hub("")
+    hub.channels["safe"] = Safe("safe", Safe.settings_model(), hub.info)
+    _interrupt(hub, tmp_path)
+    [o] = delivery.retry(hub).outcomes
+    assert o.status == "published" and len(ScriptedChannel.calls) == 1
+
+
+def test_delivery_claimed_by_a_live_process_is_left_alone(make_hub, tmp_path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n")
+    delivery.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
+    hub.store.write(lambda conn: conn.execute(
+        deliveries.update().values(status="publishing", owner=delivery.OWNER)))
+    assert delivery.retry(hub).outcomes == []
+
+
+def test_receipts_are_durable_canonical_and_gapless(make_hub, tmp_path: Path) -> None:
+    from heze_hub.canonical import canonical_json
+
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n[channels.b]\nplugin = \"scripted\"\n")
+    _publish(hub, tmp_path, n=20)
+    lines = list(hub.store.receipt_lines())
+    assert len(lines) == 40
+    import json
+    decoded = [json.loads(b) for b in lines]
+    assert [r["seq"] for r in decoded] == list(range(40))
+    assert all(canonical_json(r) == b for r, b in zip(decoded, lines, strict=True))
+    assert hub.store.latest_checkpoint().splitlines()[1] == "40"

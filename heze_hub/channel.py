@@ -8,7 +8,6 @@ says, with a typed exception, whether a failure is worth retrying.
 from __future__ import annotations
 
 import abc
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +119,8 @@ class Channel(abc.ABC):
     #: The remote refuses duplicates itself (idempotency key, duplicate-content code) or the
     #: effect is local and rewriting it is harmless, so an interrupted attempt may be resent.
     resend_safe: ClassVar[bool] = False
+    #: ``SecretStr`` settings the channel works without; every other secret field is required.
+    optional_secrets: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
         self.name = name
@@ -156,6 +157,8 @@ class Channel(abc.ABC):
         """Chinese descriptions of what is missing from the configuration (e.g. a secret)."""
         problems = []
         for name in self.settings.secret_fields():
+            if name in self.optional_secrets:
+                continue
             value = getattr(self.settings, name)
             if value is None or not value.get_secret_value():
                 env = f"HUB_CHANNELS__{self.name.upper()}__{name.upper()}"

@@ -79,9 +79,15 @@ class HubSettings(BaseSettings):
 class Config:
     """Loaded configuration: settings, where they came from, and resolved paths."""
 
-    def __init__(self, settings: HubSettings, path: Path | None) -> None:
+    def __init__(
+        self, settings: HubSettings, path: Path | None,
+        file_tables: dict[str, Any] | None = None,
+    ) -> None:
         self.settings = settings
         self.path = path
+        #: The channel tables exactly as the file wrote them, before the environment merged in;
+        #: used to refuse secrets written into the file.
+        self.file_tables = file_tables or {}
         self.base_dir = (path.parent if path else Path.cwd()).resolve()
 
     @property
@@ -142,7 +148,6 @@ def load_config(explicit: str | None = None) -> Config:
             raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}：不是有效的 UTF-8 TOML 文件（{exc}）") from None
-        _reject_secrets_in_file(path, raw)
         settings_cls = type(
             "FileHubSettings",
             (HubSettings,),
@@ -155,21 +160,5 @@ def load_config(explicit: str | None = None) -> Config:
         where = path or "内置默认配置"
         lines = [f"  {'.'.join(str(p) for p in e['loc'])}：{e['msg']}" for e in exc.errors()]
         raise ConfigError(f"{where}：配置有误\n" + "\n".join(lines)) from None
-    return Config(settings, path.resolve() if path else None)
-
-
-# Names that are secrets in every channel; a plugin's own SecretStr fields are checked again
-# when its settings model is known.
-SECRET_KEYS = frozenset({"token", "secret", "access_token", "api_key", "password", "app_secret"})
-
-
-def _reject_secrets_in_file(path: Path, raw: dict[str, Any]) -> None:
-    for name, table in (raw.get("channels") or {}).items():
-        if not isinstance(table, dict):
-            continue
-        for key in table:
-            if key in SECRET_KEYS:
-                env = f"HUB_CHANNELS__{name.upper()}__{key.upper()}"
-                raise ConfigError(
-                    f"{path}：[channels.{name}] 中不得写入密钥 {key}；请通过环境变量 {env} 提供"
-                )
+    file_tables = raw.get("channels", {}) if path is not None else {}
+    return Config(settings, path.resolve() if path else None, file_tables)

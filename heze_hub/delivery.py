@@ -565,18 +565,19 @@ def publish(
     *,
     only: tuple[str, ...] = (),
     on_done: Callable[[Outcome], None] | None = None,
-    on_registered: Callable[[Registered], None] | None = None,
 ) -> RunReport:
-    """Register every prepared item and fan its deliveries out concurrently."""
+    """Record the whole batch in the outbox, then fan its deliveries out concurrently.
+
+    Every item and delivery of the batch is recorded in one transaction before the first one is
+    sent, so a process killed at any point leaves nothing that ``hub retry`` does not know of.
+    """
+    batch = list(prepared)
     report = RunReport()
+    report.items = hub.store.write(lambda conn: [_register(conn, hub, p, only) for p in batch])
     futures: list[Future[Outcome]] = []
     used: set[str] = set()
     with Deliverer(hub, on_done=on_done) as deliverer:
-        for p in prepared:
-            reg = register(hub, p, only)
-            report.items.append(reg)
-            if on_registered:
-                on_registered(reg)
+        for reg in report.items:
             for row in reg.to_run:
                 used.add(row["channel"])
                 futures.append(deliverer.submit(row, reg.item))

@@ -53,7 +53,7 @@ class Hub:
         )
         source = str(config.path or "内置默认配置")
         self.channels: dict[str, Channel] = build_channels(
-            self.plugins, config.settings.channels, self.info, source
+            self.plugins, config.settings.channels, self.info, source, config.file_tables
         )
         self._secrets = _secret_values(self.channels.values())
         self._scrub_re = (

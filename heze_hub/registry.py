@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pluggy
 from pydantic import ValidationError
@@ -116,11 +117,17 @@ def _warn(plugins: Plugins, message: str) -> None:
 
 
 def build_channels(
-    plugins: Plugins, tables: dict[str, dict[str, object]], hub: HubInfo, source: str
+    plugins: Plugins,
+    tables: dict[str, dict[str, object]],
+    hub: HubInfo,
+    source: str,
+    file_tables: dict[str, Any] | None = None,
 ) -> dict[str, Channel]:
     """Validate each ``[channels.NAME]`` table against its plugin's settings model.
 
-    Disabled channels are validated too, so a typo is found before it is switched on.
+    Disabled channels are validated too, so a typo is found before it is switched on. A secret
+    written into the configuration file itself (``file_tables``) is refused: secrets come from
+    the environment only.
     """
     channels: dict[str, Channel] = {}
     for name, table in tables.items():
@@ -139,5 +146,12 @@ def build_channels(
                 for e in exc.errors()
             ]
             raise ConfigError(f"{source}：渠道配置有误\n" + "\n".join(lines)) from None
+        in_file = set((file_tables or {}).get(name) or {}) & set(settings.secret_fields())
+        if in_file:
+            key = sorted(in_file)[0]
+            env = f"HUB_CHANNELS__{name.upper()}__{key.upper()}"
+            raise ConfigError(
+                f"{source}：[channels.{name}] 中不得写入密钥 {key}；请通过环境变量 {env} 提供"
+            )
         channels[name] = channel_type(name, settings, hub)
     return channels

@@ -120,7 +120,7 @@ def receiver() -> Iterator[Receiver]:
                     seen = key in state.created
                     if not seen:
                         state.created[key] = {"id": f"r{len(state.created) + 1}",
-                                              "url": f"https://cms.example/{len(state.created)}"}
+                                              "url": f"https://cms.example/{len(state.created) + 1}"}
                     answer, code = state.created[key], (200 if seen else 201)
             if failure is not None:
                 code, headers = failure

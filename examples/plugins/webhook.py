@@ -40,6 +40,7 @@ class WebhookChannel(Channel):
     title = "通用 JSON 推送"
     settings_model = WebhookSettings
     resend_safe = True  # the receiver deduplicates by Idempotency-Key
+    optional_secrets = frozenset({"token"})
 
     def render(self, item: NormalizedItem) -> dict[str, object]:
         data = item.public_dict()

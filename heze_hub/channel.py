@@ -149,7 +149,7 @@ class Channel(abc.ABC):
         """
         return None
 
-    def finish_run(self) -> None:
+    def finish_run(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Called once after a publication run, e.g. to rebuild a feed or a catalogue."""
 
     # -- health ----------------------------------------------------------------------------

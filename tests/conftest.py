@@ -119,8 +119,8 @@ def receiver() -> Iterator[Receiver]:
                 if failure is None:
                     seen = key in state.created
                     if not seen:
-                        state.created[key] = {"id": f"r{len(state.created) + 1}",
-                                              "url": f"https://cms.example/{len(state.created) + 1}"}
+                        n = len(state.created) + 1
+                        state.created[key] = {"id": f"r{n}", "url": f"https://cms.example/{n}"}
                     answer, code = state.created[key], (200 if seen else 201)
             if failure is not None:
                 code, headers = failure

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     func,
@@ -38,9 +40,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from .canonical import canonical_json
 from .model import NormalizedItem
 
 T = TypeVar("T")
+_NEXT_SEQ = "heze_hub_next_receipt_seq"
 
 metadata = MetaData()
 
@@ -163,24 +167,39 @@ class Store:
             self._run_batch(batch)
 
     def _run_batch(self, batch: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
-        results: list[tuple[Future[Any], Any, BaseException | None]] = []
         try:
-            with self.write_engine.begin() as conn:
-                for op, fut in batch:
-                    try:
-                        with conn.begin_nested():
-                            results.append((fut, op(conn), None))
-                    except Exception as exc:  # one failing op must not sink its batch-mates
-                        results.append((fut, None, exc))
-        except Exception as exc:  # the commit itself failed: nothing in the batch is durable
-            for _, fut in batch:
-                fut.set_exception(exc)
+            results = self._transaction([op for op, _ in batch])
+        except Exception:
+            # Something in the batch failed and the whole transaction rolled back; run each op in
+            # a transaction of its own so that only the failing one fails.
+            for op, fut in batch:
+                try:
+                    [value] = self._transaction([op])
+                except Exception as exc:
+                    fut.set_exception(exc)
+                else:
+                    fut.set_result(value)
             return
-        for fut, value, exc in results:
-            if exc is not None:
-                fut.set_exception(exc)
-            else:
-                fut.set_result(value)
+        for (_, fut), value in zip(batch, results, strict=True):
+            fut.set_result(value)
+
+    def _transaction(self, ops: list[Callable[[Connection], Any]]) -> list[Any]:
+        results: list[Any] = []
+        with self.write_engine.begin() as conn:
+            i = 0
+            while i < len(ops):
+                if isinstance(ops[i], FinishDelivery):
+                    # Finishing deliveries is the hot path: a run of them costs three
+                    # statements in all, not three each.
+                    j = i
+                    while j < len(ops) and isinstance(ops[j], FinishDelivery):
+                        j += 1
+                    results.extend(finish_deliveries(conn, ops[i:j]))  # type: ignore[arg-type]
+                    i = j
+                else:
+                    results.append(ops[i](conn))
+                    i += 1
+        return results
 
     def close(self) -> None:
         """Stop the writer thread and release connections."""
@@ -270,21 +289,73 @@ class Store:
 
 def append_receipt(conn: Connection, receipt: dict[str, Any]) -> dict[str, Any]:
     """Append one receipt inside the caller's write transaction; ``seq`` is assigned here."""
-    from .canonical import canonical_json
+    return append_receipts(conn, [receipt])[0]
 
-    seq = conn.execute(select(func.coalesce(func.max(receipts.c.seq), -1) + 1)).scalar_one()
-    receipt = {**receipt, "seq": int(seq)}
-    conn.execute(
-        insert(receipts).values(
-            seq=receipt["seq"],
-            index_no=receipt["index_no"],
-            channel=receipt["channel"],
-            status=receipt["status"],
-            finished_at=receipt["finished_at"],
-            data=canonical_json(receipt),
+
+def append_receipts(conn: Connection, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Append receipts in order inside the caller's write transaction, assigning ``seq``."""
+    seq = conn.info.get(_NEXT_SEQ)
+    if seq is None:
+        seq = int(
+            conn.execute(select(func.coalesce(func.max(receipts.c.seq), -1) + 1)).scalar_one()
         )
-    )
-    return receipt
+    done = [{**r, "seq": seq + i} for i, r in enumerate(new)]
+    conn.info[_NEXT_SEQ] = seq + len(done)
+    conn.execute(insert(receipts), [
+        {"seq": r["seq"], "index_no": r["index_no"], "channel": r["channel"],
+         "status": r["status"], "finished_at": r["finished_at"], "data": canonical_json(r)}
+        for r in done
+    ])
+    return done
+
+
+#: Delivery states a delivery can still leave; the others are final and have their receipt.
+UNFINISHED = ("pending", "publishing", "unconfirmed")
+
+
+@dataclass(frozen=True)
+class FinishDelivery:
+    """Write op: mark a delivery finished and append its receipt, in one transaction.
+
+    Returns ``None`` when done, or the delivery's status when another process finished it first
+    (then no second receipt is appended).
+    """
+
+    delivery_id: int
+    values: dict[str, Any]
+    receipt: dict[str, Any]
+
+    def __call__(self, conn: Connection) -> str | None:
+        return finish_deliveries(conn, [self])[0]
+
+
+def finish_deliveries(conn: Connection, ops: list[FinishDelivery]) -> list[str | None]:
+    """Apply many :class:`FinishDelivery` ops with three statements."""
+    ids = [op.delivery_id for op in ops]
+    q = select(deliveries.c.id, deliveries.c.status).where(deliveries.c.id.in_(ids))
+    current = {row[0]: row[1] for row in conn.execute(q)}
+    todo: list[FinishDelivery] = []
+    results: list[str | None] = []
+    for op in ops:
+        status = current.get(op.delivery_id)
+        if status in UNFINISHED:
+            todo.append(op)
+            current[op.delivery_id] = op.values["status"]
+            results.append(None)
+        else:
+            results.append(status)
+    if todo:
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for op in todo:
+            by_keys.setdefault(tuple(sorted(op.values)), []).append(
+                {"_id": op.delivery_id, **op.values}
+            )
+        for rows in by_keys.values():
+            conn.execute(
+                update(deliveries).where(deliveries.c.id == bindparam("_id")), rows
+            )
+        append_receipts(conn, [op.receipt for op in todo])
+    return results
 
 
 def delivery_update(conn: Connection, delivery_id: int, **values: Any) -> None:
@@ -296,16 +367,18 @@ def delivery_update(conn: Connection, delivery_id: int, **values: Any) -> None:
 
 def _engine(url: str, *, write: bool) -> Engine:
     engine = create_engine(url)
-    if engine.dialect.name != "sqlite":
-        return engine
-    event.listen(engine, "connect", _sqlite_pragmas)
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_pragmas)
     begin = "BEGIN IMMEDIATE" if write else "BEGIN"
 
-    # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's documented recipe is to
-    # switch it off and emit BEGIN ourselves.
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
+        conn.info.pop(_NEXT_SEQ, None)  # the receipt counter is valid for one transaction only
+        if sqlite:
+            # pysqlite's own transaction handling breaks SAVEPOINT and upgrades read locks late;
+            # SQLAlchemy's documented recipe is to switch it off and emit BEGIN ourselves.
+            conn.exec_driver_sql(begin)
 
     return engine
 

@@ -1,0 +1,178 @@
+"""Benchmark: delivery throughput and fan-out latency of ``hub publish``.
+
+1. 1,000 items to 4 channels whose endpoints (in another process) each answer after 20 ms:
+   deliveries per second and the ratio of wall time to the ideal (the time the slowest channel
+   needs if its configured concurrency were used perfectly), every receipt durably written
+   (SQLite WAL, synchronous=FULL).
+2. One item to 5 channels whose endpoints answer after 200 ms: wall time of the publication
+   against 200 ms, plus the process start-up measured separately.
+
+Run: ``python bench/publish_throughput.py [--items 1000] [--concurrency 16]``. It prints figures;
+it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from threading import Thread
+
+REPO = Path(__file__).resolve().parents[1]
+HUB = str(Path(sys.executable).parent / "hub")
+
+
+def serve(ports: list[int], delay: float, ready: multiprocessing.Event) -> None:  # type: ignore[valid-type]
+    """Endpoints that answer 201 after ``delay`` seconds; one server per port, in this process."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(delay)
+            body = b'{"id": "x", "url": "https://cms.example/x"}'
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    servers = []
+    for port in ports:
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server.daemon_threads = True
+        server.request_queue_size = 256
+        servers.append(server)
+        Thread(target=server.serve_forever, daemon=True).start()
+    ready.set()
+    while True:
+        time.sleep(3600)
+
+
+def free_ports(n: int) -> list[int]:
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def setup(workdir: Path, ports: list[int], concurrency: int) -> None:
+    (workdir / "plugins").mkdir()
+    shutil.copy(REPO / "examples" / "plugins" / "webhook.py", workdir / "plugins" / "webhook.py")
+    tables = "".join(
+        f'[channels.c{i}]\nplugin = "webhook"\nurl = "http://127.0.0.1:{p}/hook"\n'
+        f"concurrency = {concurrency}\n"
+        for i, p in enumerate(ports)
+    )
+    (workdir / "channels.toml").write_text(
+        '[hub]\norg_code = "BENCH"\nplugins_dir = "plugins"\n' + tables, encoding="utf-8"
+    )
+
+
+def write_items(folder: Path, n: int) -> list[str]:
+    folder.mkdir()
+    paths = []
+    for i in range(n):
+        p = folder / f"{i:05}.md"
+        p.write_text(
+            "+++\n"
+            f'title = "关于第{i}号测试事项的通知"\n'
+            'department = "菏泽市测试局"\nwritten_on = 2018-06-01\nkind = "notice"\n'
+            'category = "service"\ntopics = ["教育"]\n'
+            "+++\n"
+            f"这是第{i}号测试事项的正文，用于测量发布吞吐量。\n",
+            encoding="utf-8",
+        )
+        paths.append(str(p))
+    return paths
+
+
+def run_hub(workdir: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    start = time.perf_counter()
+    proc = subprocess.run([HUB, *args], cwd=workdir, capture_output=True, text=True)
+    return time.perf_counter() - start, proc
+
+
+def bench_throughput(items: int, concurrency: int) -> None:
+    ports = free_ports(4)
+    ready = multiprocessing.Event()
+    server = multiprocessing.Process(target=serve, args=(ports, 0.020, ready), daemon=True)
+    server.start()
+    ready.wait(10)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            setup(workdir, ports, concurrency)
+            paths = write_items(workdir / "items", items)
+            wall, proc = run_hub(workdir, "publish", "--json", *paths)
+            if proc.returncode != 0:
+                print(proc.stderr[-2000:])
+                raise SystemExit("publish failed")
+            results = json.loads(proc.stdout)
+            published = sum(
+                d["status"] == "published" for r in results for d in r["deliveries"]
+            )
+            startup, _ = run_hub(workdir, "channels")
+            ideal = items * 0.020 / concurrency
+            print(f"[1] {items} items x 4 channels (20 ms endpoints, concurrency {concurrency}):")
+            print(f"    deliveries published : {published}")
+            print(f"    wall time            : {wall:.2f} s (CLI start-up alone ~{startup:.2f} s)")
+            print(f"    deliveries / second  : {published / wall:.0f}")
+            print(f"    ideal wall time      : {ideal:.2f} s  -> ratio {wall / ideal:.2f}x")
+    finally:
+        server.terminate()
+
+
+def bench_fanout() -> None:
+    ports = free_ports(5)
+    ready = multiprocessing.Event()
+    server = multiprocessing.Process(target=serve, args=(ports, 0.200, ready), daemon=True)
+    server.start()
+    ready.wait(10)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            setup(workdir, ports, 4)
+            [path] = write_items(workdir / "items", 1)
+            startup, _ = run_hub(workdir, "channels")
+            wall, proc = run_hub(workdir, "publish", path)
+            if proc.returncode != 0:
+                raise SystemExit(proc.stderr)
+            print("[2] 1 item x 5 channels (200 ms endpoints):")
+            print(f"    wall time {wall * 1000:.0f} ms; start-up (hub channels) {startup * 1000:.0f} ms")
+            print(f"    (wall - start-up) / 200 ms = {(wall - startup) / 0.2:.2f}")
+            print(f"    wall / (200 ms + start-up) = {wall / (0.2 + startup):.2f}")
+    finally:
+        server.terminate()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    bench_throughput(args.items, args.concurrency)
+    bench_fanout()
+
+
+if __name__ == "__main__":
+    main()

@@ -157,7 +157,8 @@ def bench_fanout() -> None:
             if proc.returncode != 0:
                 raise SystemExit(proc.stderr)
             print("[2] 1 item x 5 channels (200 ms endpoints):")
-            print(f"    wall time {wall * 1000:.0f} ms; start-up (hub channels) {startup * 1000:.0f} ms")
+            print(f"    wall time {wall * 1000:.0f} ms; "
+                  f"start-up (hub channels) {startup * 1000:.0f} ms")
             print(f"    (wall - start-up) / 200 ms = {(wall - startup) / 0.2:.2f}")
             print(f"    wall / (200 ms + start-up) = {wall / (0.2 + startup):.2f}")
     finally:
@@ -169,7 +170,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}")
     bench_throughput(args.items, args.concurrency)
     bench_fanout()
 

@@ -17,7 +17,6 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    TomlConfigSettingsSource,
 )
 
 from .errors import ConfigError
@@ -68,12 +67,10 @@ class HubSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment comes before the file so that HUB_… wins (DESIGN §11); it also wins
-        # over the embedded default, which is passed as init values.
-        sources: list[PydanticBaseSettingsSource] = [env_settings, init_settings]
-        if settings_cls.model_config.get("toml_file"):
-            sources.append(TomlConfigSettingsSource(settings_cls))
-        return tuple(sources)
+        # The environment comes before the file so that HUB_… wins (DESIGN §11). The file is
+        # parsed by load_config and passed as init values rather than through
+        # TomlConfigSettingsSource, which rereads it and chokes on a UTF-8 BOM.
+        return (env_settings, init_settings)
 
 
 class Config:
@@ -141,24 +138,29 @@ def load_config(explicit: str | None = None) -> Config:
     """Load the configuration, or raise :class:`ConfigError` with a message naming file and key."""
     path = find_config(explicit)
     if path is None:
-        settings_cls: type[HubSettings] = HubSettings
-        init: dict[str, Any] = EMBEDDED_DEFAULT
+        raw: dict[str, Any] = EMBEDDED_DEFAULT
     else:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}：不是有效的 UTF-8 TOML 文件（{exc}）") from None
-        settings_cls = type(
-            "FileHubSettings",
-            (HubSettings,),
-            {"model_config": {**HubSettings.model_config, "toml_file": str(path)}},
-        )
-        init = {}
+    where = path or "内置默认配置"
     try:
-        settings = settings_cls(**init)
+        # The parsed file is passed as init values, below the environment (see the sources).
+        settings = HubSettings(**raw)
     except ValidationError as exc:
-        where = path or "内置默认配置"
         lines = [f"  {'.'.join(str(p) for p in e['loc'])}：{e['msg']}" for e in exc.errors()]
         raise ConfigError(f"{where}：配置有误\n" + "\n".join(lines)) from None
-    file_tables = raw.get("channels", {}) if path is not None else {}
+    declared = raw.get("channels") or {}
+    env_only = sorted(set(settings.channels) - set(declared))
+    if env_only:
+        # An environment variable (say a token) must never switch on a channel by itself.
+        name = env_only[0]
+        prefix = f"HUB_CHANNELS__{name.upper()}__"
+        variables = sorted(k for k in os.environ if k.upper().startswith(prefix)) or [prefix + "…"]
+        raise ConfigError(
+            f"{where}：环境变量 {'、'.join(variables)} 为渠道 {name} 提供了设置，"
+            f"但配置文件中没有 [channels.{name}]；请先在配置文件中声明该渠道"
+        )
+    file_tables = declared if path is not None else {}
     return Config(settings, path.resolve() if path else None, file_tables)

@@ -55,7 +55,7 @@ class AttachmentRef(BaseModel):
 class ItemFile(BaseModel):
     """The fields of an item file, exactly as DESIGN §2 lists them. Unknown fields are errors."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=200)
     department: str = Field(min_length=1, max_length=100)
@@ -83,11 +83,19 @@ class ItemFile(BaseModel):
             raise ValueError("列表中不能有空字符串")
         return value
 
+    @field_validator("title", "department", "doc_number", "summary", "interprets", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        # Only single-line fields: the body keeps its leading indentation (Markdown code blocks).
+        return value.strip() if isinstance(value, str) else value
+
     @field_validator("written_on", mode="before")
     @classmethod
     def _date_not_datetime(cls, value: Any) -> Any:
-        if isinstance(value, datetime):
-            raise ValueError("成文日期只写日期，例如 2018-06-01")
+        if isinstance(value, datetime) or (
+            isinstance(value, str) and re.search(r"[T ]\d{1,2}:", value)
+        ):
+            raise ValueError("成文日期只写日期，例如 2018-06-01，不带时间")
         return value
 
 
@@ -170,7 +178,8 @@ def _parse_markdown(where: str, text: str) -> dict[str, Any]:
     try:
         data = tomllib.loads("".join(lines[1:end]))
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{where}：前置元数据不是有效的 TOML（{exc}）", file=where) from None
+        raise InputError(f"{where}：前置元数据不是有效的 TOML（{_toml_where(exc)}）",
+                         file=where) from None
     if "body" in data:
         raise InputError(
             f"{where}：字段 body 只用于 JSON 文件；Markdown 文件的正文写在第二行 +++ 之后",
@@ -181,12 +190,36 @@ def _parse_markdown(where: str, text: str) -> dict[str, Any]:
     return data
 
 
+def _toml_where(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message, in Chinese, with the line counted in the whole file."""
+    m = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", str(exc))
+    if not m:
+        return f"格式错误：{exc}"
+    # The parser saw the front matter only; the opening +++ is line 1 of the file.
+    reason = _TOML_REASONS.get(m.group(1), m.group(1))
+    return f"第 {int(m.group(2)) + 1} 行第 {m.group(3)} 列：{reason}"
+
+
+_TOML_REASONS = {
+    "Invalid date or datetime": "日期或时间无效（应为 YYYY-MM-DD 形式的真实日期）",
+    "Invalid value": "取值无效（文本须加双引号）",
+    "Expected '=' after a key in a key/value pair": "键后应为 =",
+    "Cannot overwrite a value": "字段重复",
+    "Unclosed array": "列表缺少 ]",
+    "Illegal character in string": "字符串中有非法字符",
+    "Unterminated string": "字符串缺少结束引号",
+    "Invalid statement": "语句无效",
+}
+
+
 _TYPE_RULES = {
     "missing": "缺少必填字段",
     "extra_forbidden": "未知字段（DESIGN §2 中没有此字段，请检查拼写）",
     "string_type": "应为文本",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "date_from_datetime_inexact": "成文日期只写日期，不带时间",
     "bool_type": "应为 true 或 false",
     "list_type": '应为列表，例如 ["…"]',
     "dict_type": "应为表（TOML 表 / JSON 对象）",
@@ -223,8 +256,10 @@ def _explain(where: str, exc: ValidationError) -> str:
             rule = f"取值无效，应为 {expected}".replace("' or '", "'、'").replace("', '", "'、'")
         elif err["type"] in {"string_too_long", "too_long"}:
             rule = f"过长（最多 {err.get('ctx', {}).get('max_length')}）"
-        elif err["type"] in {"greater_than_equal", "less_than_equal"}:
-            rule = f"超出范围（{err['msg']}）"
+        elif err["type"] == "greater_than_equal":
+            rule = f"超出范围（应不小于 {err.get('ctx', {}).get('ge')}）"
+        elif err["type"] == "less_than_equal":
+            rule = f"超出范围（应不大于 {err.get('ctx', {}).get('le')}）"
         elif err["type"] == "value_error":
             rule = str(err.get("ctx", {}).get("error", err["msg"]))
         elif rule is None:

@@ -183,7 +183,12 @@ def _identity(index_no: str | None, content: dict[str, Any]) -> str:
 
 
 def _attachment(item_path: Path, rel: str, title: str, fail: Any) -> Attachment:
-    path = (item_path.parent / rel).resolve()
+    folder = item_path.parent.resolve()
+    path = (folder / rel).resolve()
+    # Attachments lie beside the item file or below it; anything else could publish files the
+    # department never meant to (the hub's own state, say).
+    if Path(rel).is_absolute() or not path.is_relative_to(folder):
+        raise fail("attachments", f"附件路径 {rel} 必须是信息文件所在目录内的相对路径")
     if not path.is_file():
         raise fail("attachments", f"附件 {rel} 不存在（路径相对于信息文件所在目录）")
     size = path.stat().st_size

@@ -85,7 +85,13 @@ def load_plugins(
         plugins.channel_types[name] = channel_type
         plugins.sources[name] = channel_type.__module__
 
-    pm.hook.register_channels(register=register)
+    # Each implementation is called on its own, so one that raises is a warning, not a crash.
+    for impl in pm.hook.register_channels.get_hookimpls():
+        try:
+            impl.function(register=register)
+        except Exception as exc:
+            _warn(plugins, f"插件 {impl.plugin_name} 注册渠道时出错：{type(exc).__name__}: {exc}")
+            pm.unregister(impl.plugin)
     return plugins
 
 

@@ -1,0 +1,243 @@
+"""rss: RSS 2.0 and Atom feeds of the latest published items (DESIGN §5.2).
+
+The feeds are rebuilt from the store every time, never appended to, so they always show what
+was actually published: the latest version of the latest ``max_entries`` items. An entry keeps
+its guid across versions: ``urn:heze-hub:item:{index_no}`` (``isPermaLink="false"``). The index
+number never changes, while the portal's public address may (a new domain must not make every
+reader see every item again); the entry's link carries the portal URL.
+
+Both feeds also carry the latest signed checkpoint of the receipt log in a ``hub:checkpoint``
+element (namespace :data:`HUB_NS`), so anyone who reads the feed holds a newer signed state to
+catch a rollback with (DESIGN §7).
+
+feedgen pitfalls handled here (DESIGN §11): entries are added in order with
+``order="append"``; every date is timezone-aware; ``rel="self"`` is added before
+``rel="alternate"``; Atom entries get one link; XML-illegal characters are stripped before lxml
+sees them; files are written to a temporary file and renamed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from feedgen.ext.base import BaseExtension
+from feedgen.feed import FeedGenerator
+from heze_hub_plugins.portal import PublishedSet, atomic_write, local_time, resolve_dir
+from lxml import etree
+from pydantic import Field
+
+from heze_hub import hookimpl
+from heze_hub.canonical import canonical_json, sha256_hex
+from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
+from heze_hub.errors import HubError, TransientError
+from heze_hub.model import CATEGORY_LABELS, KIND_LABELS, NormalizedItem
+
+#: Namespace of the hub's own feed elements. ``hub:checkpoint`` holds the signed note text
+#: (C2SP tlog-checkpoint in a C2SP signed note) exactly as ``hub receipts export`` writes it.
+HUB_NS = "urn:heze-hub:feed:1"
+
+RSS_FILE = "feed.xml"
+ATOM_FILE = "atom.xml"
+
+# XML 1.0 forbids C0 controls other than tab, LF and CR, lone surrogates and U+FFFE/U+FFFF;
+# lxml raises on them, so they are removed from every string before it reaches feedgen.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    """``value`` as a string lxml accepts."""
+    return _XML_ILLEGAL.sub("", "" if value is None else str(value))
+
+
+def entry_guid(index_no: str) -> str:
+    """The guid and Atom id of an item: the same for every version."""
+    return f"urn:heze-hub:item:{index_no}"
+
+
+class RssSettings(ChannelSettings):
+    """``[channels.rss]``."""
+
+    output_dir: str = "public"
+    max_entries: int = Field(200, ge=1, le=10_000)
+    title: str = "政府信息公开"
+    description: str = "最新主动公开的政府信息"
+
+
+class RssChannel(Channel):
+    """RSS 2.0 (``feed.xml``) and Atom (``atom.xml``) feeds in ``output_dir``."""
+
+    plugin_name = "rss"
+    title = "RSS/Atom 订阅"
+    settings_model = RssSettings
+    # Rewriting a feed from the store is harmless.
+    resend_safe = True
+
+    settings: RssSettings
+
+    def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
+        super().__init__(name, settings, hub)
+        self._published = PublishedSet(
+            lambda: list(self.hub.published_items(self.name)), self._write_feeds
+        )
+        self._lock = threading.Lock()
+        self._in_feed: set[str] = set()
+
+    @property
+    def output_dir(self) -> Path:
+        return resolve_dir(self.settings.output_dir, Path(self.hub.config_dir))
+
+    def feed_url(self, file_name: str) -> str:
+        return f"{self.hub.public_url.rstrip('/')}/{file_name}"
+
+    # -- render --------------------------------------------------------------------------------
+    def render(self, item: NormalizedItem) -> Any:
+        """The feed entry of ``item``, as the feeds will carry it."""
+        published = local_time(item.published_at)
+        return {
+            "guid": entry_guid(item.index_no),
+            "title": xml_text(item.title),
+            "link": self.hub.item_url(item.index_no),
+            "published": published.isoformat(),
+            "updated": published.isoformat(),
+            "author": xml_text(item.department),
+            "categories": [xml_text(c) for c in self._categories(item)],
+            "summary": xml_text(item.summary),
+            "content_html": xml_text(item.body_html),
+            "version": item.version,
+        }
+
+    # -- publish -------------------------------------------------------------------------------
+    def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
+        """Add ``item`` to what this process published and rebuild both feeds (coalesced)."""
+        entry = self.render(item)
+        ctx.payload_sha256 = sha256_hex(canonical_json(entry))
+        ticket = self._published.add(item)
+        try:
+            self._published.rebuild(ticket)
+        except Exception as exc:  # the store or the disk: worth another attempt
+            raise TransientError(f"订阅源重建失败：{type(exc).__name__}: {exc}"[:300]) from exc
+        with self._lock:
+            listed = item.index_no in self._in_feed
+        n = self.settings.max_entries
+        note = None if listed else f"该信息不在最新 {n} 条之内，未列入订阅源"
+        return PublishResult(remote_id=entry["guid"], url=self.feed_url(RSS_FILE), note=note)
+
+    def finish_run(self) -> None:
+        """Rewrite the feeds from the store: the final state, with the latest checkpoint."""
+        try:
+            self._published.rebuild()
+        except OSError as exc:
+            raise HubError(f"订阅源重建失败（{self.output_dir}）：{exc}") from exc
+        self._published.forget_stored()
+
+    # -- health --------------------------------------------------------------------------------
+    def check(self, session: Any) -> list[str]:
+        """The output folder must be writable; there is no remote to ask."""
+        problems = self.configuration_problems()
+        target = self.output_dir
+        existing = next((p for p in (target, *target.parents) if p.exists()), None)
+        if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
+            problems.append(f"输出目录不可写：{target}")
+        return problems
+
+    # -- the feeds -----------------------------------------------------------------------------
+    def _write_feeds(self, items: list[NormalizedItem], _dirty: set[str]) -> None:
+        root = self.output_dir
+        if not items and not root.exists():
+            return
+        latest = items[: self.settings.max_entries]  # newest first
+        checkpoint = self.hub.latest_checkpoint() or ""
+        rss = self._feed(latest, RSS_FILE, checkpoint).rss_str(pretty=True)
+        atom = self._feed(latest, ATOM_FILE, checkpoint).atom_str(pretty=True)
+        atomic_write(root / RSS_FILE, rss, only_if_changed=True)
+        atomic_write(root / ATOM_FILE, atom, only_if_changed=True)
+        with self._lock:
+            self._in_feed = {i.index_no for i in latest}
+
+    def _feed(self, items: list[NormalizedItem], file_name: str, checkpoint: str) -> FeedGenerator:
+        fg = FeedGenerator()
+        fg.register_extension("hub", CheckpointExtension, None)
+        fg.load_extension("dc", atom=False, rss=True)
+        site = f"{self.hub.public_url.rstrip('/')}/"
+        fg.id(site)
+        fg.title(xml_text(self.settings.title))
+        fg.description(xml_text(self.settings.description) or xml_text(self.settings.title))
+        # The RSS <channel><link> is the href of the last link() call: self first (§11).
+        media = "application/rss+xml" if file_name == RSS_FILE else "application/atom+xml"
+        fg.link(href=self.feed_url(file_name), rel="self", type=media)
+        fg.link(href=site, rel="alternate")
+        fg.language("zh-CN")
+        fg.generator("heze_hub")
+        # A fixed build date (the newest entry's) keeps an unchanged feed byte-identical.
+        newest = max((local_time(i.published_at) for i in items), default=_EPOCH)
+        fg.updated(newest)
+        fg.lastBuildDate(newest)
+        fg.hub.checkpoint(xml_text(checkpoint))
+        for item in items:  # newest first; append keeps that order (add_entry prepends)
+            self._entry(fg.add_entry(order="append"), item)
+        return fg
+
+    def _entry(self, fe: Any, item: NormalizedItem) -> None:
+        entry = self.render(item)
+        fe.guid(entry["guid"], permalink=False)  # also the Atom id
+        fe.title(entry["title"])
+        fe.link(href=entry["link"])  # one link only: feedgen 1.0 drops rel on Atom entry links
+        when = local_time(item.published_at)
+        fe.published(when)
+        fe.updated(when)
+        fe.author(name=entry["author"])
+        fe.dc.dc_creator(entry["author"])
+        for term in entry["categories"]:
+            fe.category(term=term)
+        fe.content(entry["content_html"], type="html")
+        if entry["summary"]:
+            fe.summary(entry["summary"])
+
+    @staticmethod
+    def _categories(item: NormalizedItem) -> list[str]:
+        labels = [*item.topics, KIND_LABELS.get(item.kind, item.kind)]
+        labels.append(CATEGORY_LABELS.get(item.category, item.category))
+        return list(dict.fromkeys(labels))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class CheckpointExtension(BaseExtension):
+    """``<hub:checkpoint>``: the latest signed checkpoint note of the receipt log."""
+
+    def __init__(self) -> None:
+        self._checkpoint = ""
+
+    def checkpoint(self, text: str | None = None) -> str:
+        if text is not None:
+            self._checkpoint = text
+        return self._checkpoint
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"hub": HUB_NS}
+
+    def _add(self, parent: Any) -> None:
+        if self._checkpoint:
+            # Text only, no attributes: feedparser then hands readers the note as a string.
+            element = etree.SubElement(parent, f"{{{HUB_NS}}}checkpoint")
+            element.text = self._checkpoint
+
+    def extend_rss(self, feed: Any) -> Any:
+        self._add(feed[0])  # <rss><channel>
+        return feed
+
+    def extend_atom(self, feed: Any) -> Any:
+        self._add(feed)
+        return feed
+
+
+@hookimpl
+def register_channels(register: Callable[[type[Channel]], None]) -> None:
+    register(RssChannel)

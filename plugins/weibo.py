@@ -1,0 +1,295 @@
+"""Weibo (政务微博): one status with the item's title and its portal link (DESIGN §5.4).
+
+``POST /2/statuses/share.json`` with the form fields ``access_token`` and ``status``. Weibo
+answers errors as ``{"error", "error_code", "request"}`` with an HTTP 4xx status; they are
+classified by ``error_code``, not by the HTTP status. Weibo refuses to post the same text twice
+(20019 and its kin), which makes a resend harmless and such an answer a success.
+
+Length rule. Weibo allows 140 "字": a character outside Latin-1 (Chinese, full-width punctuation,
+"…") counts 1, a Latin-1 character (ASCII letters, digits, the URL) counts ½, and the total is
+rounded up — the rule of Weibo's own web client (``[^\\x00-\\xff]`` counts two bytes, the sum is
+halved). A character outside the BMP (an emoji) counts 2, as it does there. Weibo also counts a
+link as a fixed-length short link, but this module counts the portal URL at its full length: the
+status then fits whichever way the platform counts, and the link is never cut.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import time
+import unicodedata
+
+import requests
+from pydantic import Field, SecretStr
+
+from heze_hub import hookimpl
+from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, PublishResult
+from heze_hub.errors import PermanentError, TransientError
+from heze_hub.model import NormalizedItem
+
+log = logging.getLogger(__name__)
+
+STATUS_MAX = 140
+SHARE_PATH = "/2/statuses/share.json"
+UID_PATH = "/2/account/get_uid.json"  # no side effect: used by check() only
+STATUS_PAGE = "https://m.weibo.cn/status/{idstr}"
+
+RATE_LIMITED = frozenset({10022, 10023, 10024, 20016})
+DUPLICATE = frozenset({20017, 20019, 20111})
+TOKEN_EXPIRED = frozenset({21315, 21327, 21332})
+AUTH_FAILED = 21301  # no token at all
+CONTENT_REJECTED = frozenset({20012, 20018, 20021})
+
+
+class WeiboSettings(ChannelSettings):
+    """``[channels.weibo]``; the token comes from ``HUB_CHANNELS__WEIBO__ACCESS_TOKEN``."""
+
+    api_base: str = "https://api.weibo.com"
+    access_token: SecretStr | None = None
+    #: Wait asked for after a rate-limit code when Weibo sends no Retry-After (its limits are
+    #: counted per hour, so a tight retry only burns more of the quota).
+    rate_limit_wait: float = Field(600.0, ge=0)
+
+
+class WeiboChannel(Channel):
+    """Posts an item's title and portal link as a Weibo status."""
+
+    plugin_name = "weibo"
+    title = "政务微博"
+    settings_model = WeiboSettings
+    # Weibo refuses a repeated text (20019), so an interrupted attempt may be sent again.
+    resend_safe = True
+
+    settings: WeiboSettings
+
+    # -- render -------------------------------------------------------------------------------
+    def render(self, item: NormalizedItem) -> dict[str, str]:
+        """The ``status`` form field that would be sent (the token is not shown)."""
+        return {"status": self.status_text(item)}
+
+    def status_text(self, item: NormalizedItem) -> str:
+        """The title, shortened with "…" if needed, a space and the item's portal URL."""
+        url = self.hub.item_url(item.index_no)
+        room = 2 * STATUS_MAX - _units(" " + url)
+        if room < _units("…") + 2:
+            raise PermanentError(f"门户链接过长，无法放入 {STATUS_MAX} 字的微博：{url}")
+        return f"{_fit(item.title, room)} {url}"
+
+    # -- publish ------------------------------------------------------------------------------
+    def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
+        status = self.status_text(item)
+        # The receipt's payload hash covers the status text, which an auditor can recompute; the
+        # form body also holds the token.
+        ctx.payload_sha256 = hashlib.sha256(status.encode("utf-8")).hexdigest()
+        token = self.settings.access_token.get_secret_value() if self.settings.access_token else ""
+        response = self._post(ctx.session, {"access_token": token, "status": status})
+        answer = _json(response)
+        code = answer.get("error_code") if isinstance(answer, dict) else None
+        if code is not None:
+            return self._classify(response, answer)
+        if response.status_code >= 400 or not isinstance(answer, dict):
+            raise _http_error(response)
+        idstr = answer.get("idstr")
+        if not idstr and isinstance(answer.get("id"), int):
+            idstr = str(answer["id"])  # exact: JSON integers are parsed as Python ints
+        if not idstr:
+            # Not an answer Weibo gives to a post that landed; a resend is refused if it did.
+            raise TransientError("微博应答中没有微博 ID（idstr），稍后重试")
+        return PublishResult(
+            remote_id=str(idstr),
+            url=STATUS_PAGE.format(idstr=idstr),
+            note=f"created_at {answer['created_at']}" if answer.get("created_at") else None,
+        )
+
+    def _classify(self, response: requests.Response, answer: dict) -> PublishResult:
+        """Turn an ``error_code`` answer into a result or a typed error."""
+        code = answer.get("error_code")
+        if isinstance(code, str) and code.isdigit():
+            code = int(code)
+        detail = f"error_code {code}：{self._scrub(str(answer.get('error', '')))}"
+        if code in DUPLICATE:
+            return PublishResult(
+                already_published=True,
+                note=f"微博已有相同内容，视为已发布（{detail}）",
+            )
+        if code in RATE_LIMITED:
+            wait = _retry_after(response)
+            raise TransientError(
+                f"微博接口调用频率超限（{detail}）",
+                retry_after=self.settings.rate_limit_wait if wait is None else wait,
+            )
+        if code in TOKEN_EXPIRED:
+            env = f"HUB_CHANNELS__{self.name.upper()}__ACCESS_TOKEN"
+            raise PermanentError(f"令牌过期，请运维人员更新 access_token（{env}）（{detail}）")
+        if code in CONTENT_REJECTED:
+            raise PermanentError(f"微博拒绝了内容（{detail}）")
+        if _is_transient_status(response.status_code):
+            raise TransientError(
+                f"微博接口暂时不可用（HTTP {response.status_code}，{detail}）",
+                retry_after=_retry_after(response),
+            )
+        raise PermanentError(f"微博发布失败（HTTP {response.status_code}，{detail}）")
+
+    def _post(self, session: requests.Session, form: dict[str, str]) -> requests.Response:
+        """One form POST; transport failures become typed errors without the request's text."""
+        error: Exception | None = None
+        try:
+            return session.post(
+                self.settings.api_base.rstrip("/") + SHARE_PATH, data=form,
+                timeout=self.settings.timeout,
+            )
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema):
+            error = PermanentError(f"微博接口地址 api_base 无效：{self.settings.api_base}")
+        except requests.Timeout as exc:
+            error = TransientError(f"微博接口请求超时（{type(exc).__name__}）")
+        except requests.RequestException as exc:
+            error = TransientError(f"微博接口连接失败（{type(exc).__name__}）")
+        raise error  # outside the except block: no chained exception
+
+    def _scrub(self, text: str) -> str:
+        token = self.settings.access_token
+        if token and token.get_secret_value():
+            text = text.replace(token.get_secret_value(), "***")
+        return text
+
+    # -- health -------------------------------------------------------------------------------
+    def check(self, session: requests.Session) -> list[str]:
+        """Configuration, then the token, asked of ``GET /2/account/get_uid.json``; posts nothing.
+
+        That call lies outside §5.4 but has no side effect. The token travels in the
+        ``Authorization: OAuth2`` header, not in the URL. Only a token error (21301, 21315,
+        21327, 21332) or an unreachable API is a problem: an endpoint that does not offer the call
+        (e.g. a gateway passing only ``share.json``) leaves the token unverified, which is logged.
+        """
+        problems = self.configuration_problems()
+        if not self.settings.api_base.startswith(("https://", "http://")):
+            problems.append(f"微博接口地址 api_base 无效：{self.settings.api_base}")
+        if problems:
+            return problems
+        token = self.settings.access_token.get_secret_value() if self.settings.access_token else ""
+        error: str | None = None
+        try:
+            response = session.get(
+                self.settings.api_base.rstrip("/") + UID_PATH,
+                headers={"Authorization": f"OAuth2 {token}"}, timeout=self.settings.timeout,
+            )
+        except requests.RequestException as exc:
+            error = f"无法连接微博接口（{type(exc).__name__}）"
+        if error:
+            return [error]
+        answer = _json(response)
+        code = answer.get("error_code") if isinstance(answer, dict) else None
+        if code in TOKEN_EXPIRED or code == AUTH_FAILED:
+            env = f"HUB_CHANNELS__{self.name.upper()}__ACCESS_TOKEN"
+            message = self._scrub(str(answer.get("error", "")))
+            return [f"令牌无效或已过期，请运维人员更新 access_token（{env}）"
+                    f"（error_code {code}：{message}）"]
+        if response.status_code != 200 or code is not None:
+            log.info("微博：无法用 get_uid 核验 access_token（HTTP %s），仅检查了配置",
+                     response.status_code)
+        return []
+
+
+def _units(text: str) -> int:
+    """Half-"字" units of Weibo's count: Latin-1 counts 1, a BMP character 2, others 4."""
+    return sum(1 if ord(c) <= 0xFF else 2 if ord(c) <= 0xFFFF else 4 for c in text)
+
+
+def weibo_length(text: str) -> int:
+    """Length of ``text`` in Weibo's 字 (see the module docstring)."""
+    return -(-_units(text) // 2)
+
+
+def _fit(text: str, room: int) -> str:
+    """``text`` if it takes at most ``room`` units, else a prefix ending with "…".
+
+    The same rule as WeChat's titles: the cut prefers a clause or sentence end in the last 40% of
+    the kept text, leaves no bracket open there, and never splits a character sequence
+    (combining mark, zero-width joiner, variation selector) nor a Latin word or number.
+    """
+    if _units(text) <= room:
+        return text
+    room -= _units("…")
+    end = used = 0
+    while end < len(text) and used + _units(text[end]) <= room:
+        used += _units(text[end])
+        end += 1
+    while 0 < end < len(text) and (
+        unicodedata.combining(text[end]) or text[end] in "\u200d\ufe0e\ufe0f"
+        or text[end - 1] == "\u200d"
+    ):
+        end -= 1
+    start = end  # nor a Latin word or number, unless it is all there is
+    while 0 < start < len(text) and _is_word(text[start - 1]) and _is_word(text[start]):
+        start -= 1
+    end = start or end
+    floor = end * 6 // 10
+    for i in range(end, floor, -1):
+        if text[i - 1] in "。！？；，、：!?;,: \u3000":
+            end = i
+            break
+    stack: list[int] = []  # leave no bracket or quote open
+    for i, char in enumerate(text[:end]):
+        if char in _BRACKETS:
+            stack.append(i)
+        elif stack and char == _BRACKETS[text[stack[-1]]]:
+            stack.pop()
+    if stack and stack[0] >= floor:
+        end = stack[0]
+    return text[:end].rstrip("。！？；，、：!?;,: \u3000（《“([—-") + "…"
+
+
+_BRACKETS = {"（": "）", "(": ")", "《": "》", "“": "”", "‘": "’", "【": "】", "〔": "〕",
+             "「": "」", "『": "』", "[": "]"}
+
+
+def _is_word(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def _json(response: requests.Response) -> object:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+def _is_transient_status(status: int) -> bool:
+    return status in (408, 425, 429) or status >= 500
+
+
+def _http_error(response: requests.Response) -> Exception:
+    status = response.status_code
+    if _is_transient_status(status):
+        return TransientError(
+            f"微博接口暂时不可用（HTTP {status}）", retry_after=_retry_after(response)
+        )
+    if status >= 400:
+        return PermanentError(f"微博发布失败（HTTP {status}）")
+    # 2xx without a JSON object: a proxy's page, not Weibo's answer; a resend is harmless.
+    return TransientError(f"微博接口返回了无法解析的应答（HTTP {status}）")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), if the answer has one."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+@hookimpl
+def register_channels(register):
+    register(WeiboChannel)

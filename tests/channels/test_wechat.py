@@ -1,0 +1,583 @@
+"""WeChat official-account channel against the sandbox over real HTTP (DESIGN §5.3)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import struct
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pluggy
+import pytest
+import requests
+from heze_hub_plugins import wechat as wechat_plugin
+from heze_hub_plugins.wechat import (
+    AUTHOR_MAX,
+    CONTENT_MAX,
+    DIGEST_MAX,
+    TITLE_MAX,
+    WeChatChannel,
+    WeChatSettings,
+    default_cover_jpeg,
+    shorten,
+    truncate_html,
+)
+from pydantic import SecretStr
+
+from heze_hub import hookspecs
+from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.errors import PermanentError, TransientError
+from heze_hub.model import NormalizedItem
+from heze_hub.sandbox import Fault, Sandbox
+
+TZ = ZoneInfo("Asia/Shanghai")
+PUBLIC_URL = "https://www.heze.gov.cn"
+INDEX_NO = "11371700MB28581232/2018-00001"
+SECRET = "sandbox-wechat-secret"
+
+TOKEN = "/cgi-bin/stable_token"
+UPLOAD = "/cgi-bin/material/add_material"
+DRAFT = "/cgi-bin/draft/add"
+SUBMIT = "/cgi-bin/freepublish/submit"
+GET = "/cgi-bin/freepublish/get"
+PATHS = (TOKEN, UPLOAD, DRAFT, SUBMIT, GET)
+
+
+def make_item(**changes: Any) -> NormalizedItem:
+    fields: dict[str, Any] = {
+        "index_no": INDEX_NO,
+        "version": 1,
+        "published_at": datetime(2018, 10, 8, 9, 30, tzinfo=TZ),
+        "content_sha256": "0" * 64,
+        "title": "菏泽市人民政府关于印发菏泽市乡村振兴战略规划（2018—2022年）的通知",
+        "department": "菏泽市人民政府",
+        "written_on": date(2018, 9, 28),
+        "kind": "policy",
+        "category": "decision",
+        "doc_number": "菏政发〔2018〕15号",
+        "topics": ("乡村振兴",),
+        "summary": "印发菏泽市乡村振兴战略规划（2018—2022年），明确总体要求和主要任务。",
+        "body_html": "<p>各县区人民政府：</p><p>现将《规划》印发给你们，请认真贯彻执行。</p>",
+        "body_text": "各县区人民政府：\n\n现将《规划》印发给你们，请认真贯彻执行。",
+    }
+    fields.update(changes)
+    return NormalizedItem(**fields)
+
+
+class Saves(list):
+    """A dict-backed ``save_state`` that merges like the core's and remembers each call."""
+
+    def __init__(self, state: dict[str, Any], sandbox: Sandbox) -> None:
+        super().__init__()
+        self.state = state
+        self.sandbox = sandbox
+
+    def __call__(self, update: dict[str, Any]) -> None:
+        # Remember how many status polls had happened when the state was saved.
+        self.append((dict(update), self.sandbox.wechat.count(GET)))
+        self.state.update(update)
+
+
+def make_ctx(sb: Sandbox, state: dict[str, Any] | None = None) -> DeliveryContext:
+    state = {} if state is None else state
+    ctx = DeliveryContext(
+        idempotency_key=f"{INDEX_NO}:1:wechat", attempt=1, state=state,
+        save_state=Saves(state, sb), session=requests.Session(),
+    )
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def sb(sandbox: Sandbox) -> Sandbox:
+    """The module's sandbox with a fresh WeChat account: no requests, faults or tokens yet."""
+    wechat = sandbox.wechat
+    wechat.reset()
+    wechat.token_ttl, wechat.polls_until_published, wechat.next_publish_status = 7200, 1, None
+    return sandbox
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> HubInfo:
+    return HubInfo(
+        public_url=PUBLIC_URL, state_dir=tmp_path / "state", config_dir=tmp_path,
+        org_code="11371700MB28581232",
+    )
+
+
+def make_channel(sb: Sandbox, hub: HubInfo, **settings: Any) -> WeChatChannel:
+    values: dict[str, Any] = {
+        "api_base": sb.url("wechat"), "appid": "wx-sandbox-appid", "secret": SecretStr(SECRET),
+        "timeout": 2.0, "poll_initial_wait": 0.001, "poll_max_wait": 0.005,
+        "poll_max_seconds": 0.1,
+    }
+    values.update(settings)
+    return WeChatChannel("wechat", WeChatSettings(**values), hub)
+
+
+@pytest.fixture
+def channel(sb: Sandbox, hub: HubInfo) -> WeChatChannel:
+    return make_channel(sb, hub)
+
+
+def counts(sb: Sandbox) -> dict[str, int]:
+    return {path.rsplit("/", 1)[-1]: sb.wechat.count(path) for path in PATHS}
+
+
+def outcome(call) -> Any:
+    """The result of ``call()``, or the typed error it raised."""
+    try:
+        return call()
+    except (TransientError, PermanentError) as exc:
+        return exc
+
+
+# -- the happy path ------------------------------------------------------------------------------
+
+def test_publishes_and_records_progress_before_polling(sb, channel):
+    ctx = make_ctx(sb)
+    result = channel.publish(make_item(), ctx)
+
+    assert isinstance(result, PublishResult)
+    assert result.remote_id and result.url and result.url.startswith("https://mp.weixin.qq.com/")
+    assert counts(sb) == {
+        "stable_token": 1, "add_material": 1, "add": 1, "submit": 1, "get": 2,
+    }
+    saves = ctx.save_state
+    assert [sorted(update) for update, _ in saves] == [
+        ["media_id", "payload_sha256"], ["media_id", "payload_sha256", "publish_id"],
+    ]
+    # publish_id was saved after submit answered and before the first poll.
+    assert saves[1][1] == 0
+    assert ctx.state["publish_id"] == sb.wechat.requests[-1].json["publish_id"]
+
+
+def test_draft_is_utf8_json_within_limits(sb, channel, hub):
+    long_body = "".join(
+        f"<p>第{i}条。乡村振兴战略规划的主要任务包括<strong>产业、人才、文化</strong>等方面。</p>"
+        for i in range(1000)
+    )
+    item = make_item(
+        title="关于" + "乡村振兴" * 20 + "的通知", summary="规划摘要，" * 40,
+        body_html=long_body, department="菏泽市人民政府办公室乡村振兴工作领导小组办公室",
+    )
+    ctx = make_ctx(sb)
+    channel.publish(item, ctx)
+
+    (draft,) = [r for r in sb.wechat.requests if r.path == DRAFT]
+    assert draft.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert b"\\u" not in draft.body and "乡村振兴".encode() in draft.body
+    (article,) = json.loads(draft.body.decode("utf-8"))["articles"]
+    assert len(article["title"]) <= TITLE_MAX and article["title"].endswith("…")
+    assert len(article["author"]) <= AUTHOR_MAX
+    assert len(article["digest"]) <= DIGEST_MAX
+    assert len(article["content"]) < 20_000
+    assert article["content"].endswith(f'<p><a href="{hub.item_url(INDEX_NO)}">阅读全文</a></p>')
+    assert article["content_source_url"] == f"{PUBLIC_URL}/xxgk/{INDEX_NO}.html"
+    assert ctx.payload_sha256 == hashlib.sha256(draft.body).hexdigest()
+    assert channel.render(item)["articles"][0]["content"] == article["content"]
+
+
+def test_token_and_cover_are_reused(sb, channel, hub):
+    for _ in range(2):
+        channel.publish(make_item(), make_ctx(sb))
+    assert sb.wechat.count(TOKEN) == 1
+    assert sb.wechat.count(UPLOAD) == 1
+
+    # Another process (a fresh channel object) re-uses the cached cover but needs its own token.
+    other = make_channel(sb, hub)
+    other.publish(make_item(), make_ctx(sb))
+    assert sb.wechat.count(UPLOAD) == 1
+    assert sb.wechat.count(TOKEN) == 2
+
+
+def test_configured_cover_is_uploaded_once_per_content(sb, hub, tmp_path):
+    cover = tmp_path / "cover.jpg"
+    cover.write_bytes(default_cover_jpeg(90, 38))
+    channel = make_channel(sb, hub, cover="cover.jpg")
+    channel.publish(make_item(), make_ctx(sb))
+    channel.publish(make_item(), make_ctx(sb))
+    uploads = [r for r in sb.wechat.requests if r.path == UPLOAD]
+    assert len(uploads) == 1
+    assert uploads[0].query["type"] == "thumb"
+    assert uploads[0].files["media"].filename == "cover.jpg"
+    assert uploads[0].files["media"].data == cover.read_bytes()
+
+    cover.write_bytes(default_cover_jpeg(120, 51))  # a new cover is a new upload
+    channel.publish(make_item(), make_ctx(sb))
+    assert sb.wechat.count(UPLOAD) == 2
+
+
+def test_default_cover_is_a_baseline_jpeg():
+    data = default_cover_jpeg()
+    assert data.startswith(b"\xff\xd8") and data.endswith(b"\xff\xd9") and len(data) < 64 * 1024
+    pos, markers = 2, {}
+    while data[pos + 1] != 0xDA:  # segments up to the start of scan
+        marker, length = struct.unpack(">HH", data[pos:pos + 4])
+        markers[marker] = data[pos + 4:pos + 2 + length]
+        pos += 2 + length
+    assert list(markers) == [0xFFE0, 0xFFDB, 0xFFC0, 0xFFC4]
+    precision, height, width, components = struct.unpack(">BHHB", markers[0xFFC0][:6])
+    assert (precision, width, height, components) == (8, 900, 383, 3)
+    scan = data[pos + 14:-2]
+    assert all(scan[i + 1] == 0 for i in range(len(scan) - 1) if scan[i] == 0xFF)  # stuffed
+
+
+def test_one_token_and_one_cover_for_concurrent_deliveries(sb, channel):
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: channel.publish(make_item(), make_ctx(sb)), range(8)))
+    assert all(r.remote_id for r in results)
+    assert sb.wechat.count(TOKEN) == 1 and sb.wechat.count(UPLOAD) == 1
+    assert sb.wechat.count(SUBMIT) == 8
+
+
+def test_registers_through_the_hook():
+    manager = pluggy.PluginManager("heze_hub")
+    manager.add_hookspecs(hookspecs)
+    manager.register(wechat_plugin)
+    manager.check_pending()
+    registered: list[type] = []
+    manager.hook.register_channels(register=registered.append)
+    assert registered == [WeChatChannel]
+    assert WeChatChannel.plugin_name == "wechat" and WeChatChannel.resend_safe is False
+    assert WeChatSettings().secret_fields() == ["secret"]
+
+
+# -- every error code of §5.3 -----------------------------------------------------------------
+
+BUSY = {"errcode": -1, "errmsg": "system error"}
+QUOTA = {"errcode": 45009, "errmsg": "reach max api daily quota limit"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "expected", "expected_counts"),
+    [
+        # -1 busy: transient, nothing after the failed call happens.
+        (TOKEN, BUSY, TransientError, {"stable_token": 1, "add_material": 0}),
+        (UPLOAD, BUSY, TransientError, {"add_material": 1, "add": 0}),
+        (DRAFT, BUSY, TransientError, {"add": 1, "submit": 0}),
+        (SUBMIT, BUSY, TransientError, {"submit": 1, "get": 0}),
+        (GET, BUSY, TransientError, {"submit": 1, "get": 1}),
+        # 45009 quota: transient with a long wait.
+        (DRAFT, QUOTA, TransientError, {"add": 1, "submit": 0}),
+        (SUBMIT, QUOTA, TransientError, {"submit": 1, "get": 0}),
+        # any other code is permanent and carries WeChat's errcode and errmsg.
+        (TOKEN, {"errcode": 40125, "errmsg": "invalid appsecret"}, PermanentError,
+         {"stable_token": 1, "add_material": 0}),
+        (DRAFT, {"errcode": 45003, "errmsg": "title size out of limit"}, PermanentError,
+         {"add": 1, "submit": 0}),
+        (SUBMIT, {"errcode": 53503, "errmsg": "draft check failed"}, PermanentError,
+         {"submit": 1, "get": 0}),
+        (GET, {"errcode": 40007, "errmsg": "invalid publish_id"}, PermanentError,
+         {"submit": 1, "get": 1}),
+    ],
+)
+def test_errcodes(sb, channel, path, body, expected, expected_counts):
+    sb.wechat.add_fault(Fault(path=path, times=1, body=body))
+    error = outcome(lambda: channel.publish(make_item(), make_ctx(sb)))
+
+    assert type(error) is expected
+    assert str(body["errcode"]) in str(error) and body["errmsg"] in str(error)
+    if body["errcode"] == 45009:
+        assert error.retry_after == 3600
+    elif expected is TransientError:
+        assert error.retry_after is None
+    got = counts(sb)
+    assert {k: got[k] for k in expected_counts} == expected_counts
+
+
+@pytest.mark.parametrize("errcode", [40001, 40014, 42001])
+@pytest.mark.parametrize("path", [UPLOAD, DRAFT, SUBMIT, GET])
+def test_token_errors_refresh_once_and_retry_the_call(sb, channel, path, errcode):
+    sb.wechat.add_fault(Fault(path=path, times=1, body={"errcode": errcode, "errmsg": "token"}))
+    result = channel.publish(make_item(), make_ctx(sb))
+
+    assert isinstance(result, PublishResult) and result.remote_id
+    # The platform still hands out the token the fault rejected, so the channel forces a new one.
+    token_requests = [r.json["force_refresh"] for r in sb.wechat.requests if r.path == TOKEN]
+    assert token_requests == [False, False, True]
+    assert sb.wechat.count(path) == (3 if path == GET else 2)  # GET also polls once more
+    assert sb.wechat.count(SUBMIT) == (2 if path == SUBMIT else 1)
+
+
+def test_token_rejected_twice_is_not_a_loop(sb, channel):
+    sb.wechat.add_fault(Fault(path=DRAFT, body={"errcode": 40001, "errmsg": "invalid credential"}))
+    error = outcome(lambda: channel.publish(make_item(), make_ctx(sb)))
+    assert isinstance(error, TransientError) and "40001" in str(error)
+    assert sb.wechat.count(DRAFT) == 2 and sb.wechat.count(TOKEN) == 3
+
+
+@pytest.mark.parametrize("how", ["invalidate_tokens", "expire_tokens"])  # 40001, 42001
+def test_token_revoked_by_the_platform_is_refreshed(sb, channel, how):
+    channel.publish(make_item(), make_ctx(sb))
+    getattr(sb.wechat, how)()
+    channel.publish(make_item(), make_ctx(sb))
+    token_requests = [r.json["force_refresh"] for r in sb.wechat.requests if r.path == TOKEN]
+    assert token_requests == [False, False]
+    assert sb.wechat.count(UPLOAD) == 1 and sb.wechat.count(DRAFT) == 3
+
+
+def test_token_refreshed_before_expiry(sb, channel):
+    sb.wechat.token_ttl = 1  # the channel refreshes it a fifth of its life early
+    channel.publish(make_item(), make_ctx(sb))
+    time.sleep(0.85)
+    channel.publish(make_item(), make_ctx(sb))
+    assert sb.wechat.count(TOKEN) == 2
+    assert sb.wechat.count(DRAFT) == 2  # no call was refused for an expired token
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(2, "原创"), (3, "常规失败"), (4, "审核不通过"), (5, "已被删除"), (6, "已被封禁")],
+)
+def test_failed_publish_status_is_permanent(sb, channel, status, words):
+    sb.wechat.next_publish_status = status
+    error = outcome(lambda: channel.publish(make_item(), make_ctx(sb)))
+    assert isinstance(error, PermanentError)
+    assert words in str(error) and f"publish_status {status}" in str(error)
+    assert sb.wechat.count(SUBMIT) == 1
+
+
+# -- resuming: never a second draft, never a second submit ---------------------------------------
+
+def test_retry_after_submit_failure_reuses_the_draft(sb, channel):
+    sb.wechat.add_fault(Fault(path=SUBMIT, times=1, body=BUSY))
+    ctx = make_ctx(sb)
+    assert isinstance(outcome(lambda: channel.publish(make_item(), ctx)), TransientError)
+    assert set(ctx.state) == {"media_id", "payload_sha256"}
+    sha = ctx.payload_sha256
+
+    ctx.payload_sha256 = None
+    result = channel.publish(make_item(), ctx)  # the core's next attempt, same context
+    assert result.remote_id
+    assert sb.wechat.count(DRAFT) == 1 and sb.wechat.count(SUBMIT) == 2
+    assert ctx.payload_sha256 == sha
+
+
+def test_retry_after_poll_failure_only_polls(sb, channel):
+    sb.wechat.add_fault(Fault(path=GET, times=1, body=BUSY))
+    ctx = make_ctx(sb)
+    assert isinstance(outcome(lambda: channel.publish(make_item(), ctx)), TransientError)
+    result = channel.publish(make_item(), ctx)
+    assert result.remote_id
+    assert sb.wechat.count(DRAFT) == 1 and sb.wechat.count(SUBMIT) == 1
+
+
+def test_still_publishing_at_the_bound_then_settled(sb, channel):
+    sb.wechat.polls_until_published = 10_000
+    ctx = make_ctx(sb)
+    error = outcome(lambda: channel.publish(make_item(), ctx))
+    assert isinstance(error, TransientError) and "发布中" in str(error)
+    assert ctx.state["publish_id"]
+    assert channel.settle(make_item(), ctx) is None  # still publishing: cannot tell yet
+
+    sb.wechat.polls_until_published = 0
+    settled = channel.settle(make_item(), ctx)
+    assert isinstance(settled, PublishResult) and settled.remote_id
+    assert sb.wechat.count(SUBMIT) == 1 and sb.wechat.count(DRAFT) == 1
+
+
+def test_settle_reports_a_definite_failure(sb, channel):
+    sb.wechat.next_publish_status = 4
+    sb.wechat.polls_until_published = 10_000
+    ctx = make_ctx(sb)
+    assert isinstance(outcome(lambda: channel.publish(make_item(), ctx)), TransientError)
+    sb.wechat.polls_until_published = 0
+    assert isinstance(outcome(lambda: channel.settle(make_item(), ctx)), PermanentError)
+
+
+def test_settle_without_publish_id_cannot_tell(sb, channel):
+    ctx = make_ctx(sb, {"media_id": "some-draft"})
+    assert channel.settle(make_item(), ctx) is None
+    assert sb.wechat.count() == 0
+
+
+def test_lost_submit_answer_is_not_retried(sb, channel):
+    # WeChat accepted the submit but the answer never arrived: resubmitting could publish twice.
+    sb.wechat.add_fault(Fault(path=SUBMIT, times=1, drop=True, handle=True))
+    ctx = make_ctx(sb)
+    error = outcome(lambda: channel.publish(make_item(), ctx))
+    assert isinstance(error, PermanentError) and "hub retry --resend" in str(error)
+    assert sb.wechat.count(SUBMIT) == 1 and "publish_id" not in ctx.state
+    assert channel.settle(make_item(), ctx) is None
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(path=SUBMIT, times=1, status=502, body={"error": "bad gateway"}),
+     Fault(path=SUBMIT, times=1, delay=1.0)],
+)
+def test_unclear_submit_outcome_is_not_retried(sb, hub, fault):
+    channel = make_channel(sb, hub, timeout=0.3)
+    sb.wechat.add_fault(fault)
+    error = outcome(lambda: channel.publish(make_item(), make_ctx(sb)))
+    assert isinstance(error, PermanentError) and "无法确认是否已提交" in str(error)
+    assert sb.wechat.count(SUBMIT) == 1
+
+
+def test_submit_that_never_left_is_transient(sb, hub):
+    channel = make_channel(sb, hub)
+    channel.publish(make_item(), make_ctx(sb))  # token and cover cached
+    sb.wechat.add_fault(Fault(path=SUBMIT, times=1, status=429, body={"errcode": 45009}))
+    assert isinstance(outcome(lambda: channel.publish(make_item(), make_ctx(sb))), TransientError)
+
+
+def test_lost_draft_answer_is_transient(sb, channel):
+    sb.wechat.add_fault(Fault(path=DRAFT, times=1, drop=True))
+    error = outcome(lambda: channel.publish(make_item(), make_ctx(sb)))
+    assert isinstance(error, TransientError)
+
+
+def test_timeout_is_transient(sb, hub):
+    channel = make_channel(sb, hub, timeout=0.2)
+    sb.wechat.add_fault(Fault(path=DRAFT, times=1, delay=1.0))
+    error = outcome(lambda: channel.publish(make_item(), make_ctx(sb)))
+    assert isinstance(error, TransientError) and "超时" in str(error)
+
+
+def test_unreachable_api_is_transient(hub):
+    with Sandbox() as dead:
+        url = dead.url("wechat")
+    channel = WeChatChannel(
+        "wechat",
+        WeChatSettings(api_base=url, appid="wx", secret=SecretStr(SECRET), timeout=1.0),
+        hub,
+    )
+    ctx = DeliveryContext("k", 1, {}, lambda _u: None, requests.Session())
+    assert isinstance(outcome(lambda: channel.publish(make_item(), ctx)), TransientError)
+
+
+def test_http_level_errors(sb, channel):
+    sb.wechat.add_fault(Fault(path=DRAFT, times=1, status=502))
+    assert isinstance(outcome(lambda: channel.publish(make_item(), make_ctx(sb))), TransientError)
+    sb.wechat.add_fault(Fault(path=DRAFT, times=1, status=404))
+    assert isinstance(outcome(lambda: channel.publish(make_item(), make_ctx(sb))), PermanentError)
+
+
+def test_stale_cached_cover_is_uploaded_again(sb, channel):
+    channel.publish(make_item(), make_ctx(sb))
+    sb.wechat.add_fault(Fault(path=DRAFT, times=1, body={"errcode": 40007, "errmsg": "invalid"}))
+    assert channel.publish(make_item(), make_ctx(sb)).remote_id
+    assert sb.wechat.count(UPLOAD) == 2
+
+
+# -- health --------------------------------------------------------------------------------------
+
+def test_check_obtains_a_token_and_publishes_nothing(sb, channel, caplog):
+    with caplog.at_level(logging.WARNING):
+        assert channel.check(requests.Session()) == []
+    assert "默认封面" in caplog.text
+    assert counts(sb) == {"stable_token": 1, "add_material": 0, "add": 0, "submit": 0, "get": 0}
+
+
+def test_check_reports_problems(sb, hub):
+    bad = make_channel(sb, hub, secret=SecretStr("wrong"))
+    (problem,) = bad.check(requests.Session())
+    assert "access_token" in problem and "40125" in problem
+
+    missing = make_channel(sb, hub, secret=None, appid=None, cover="missing.png")
+    problems = missing.check(requests.Session())
+    assert any("HUB_CHANNELS__WECHAT__SECRET" in p for p in problems)
+    assert any("appid" in p for p in problems)
+    assert any("missing.png" in p for p in problems)
+    assert sb.wechat.count(TOKEN) == 1  # the bad secret only
+
+
+# -- secrets -------------------------------------------------------------------------------------
+
+def test_secrets_never_leak(sb, hub, caplog):
+    channel = make_channel(sb, hub, timeout=0.3)
+    texts: list[str] = []
+
+    def record(call) -> None:
+        value = outcome(call)
+        if isinstance(value, BaseException):
+            texts.extend([str(value), repr(value)])
+            texts.extend(traceback.format_exception(value))
+        else:
+            texts.append(repr(value))
+
+    faults = [
+        Fault(path=TOKEN, times=1, body={"errcode": 40125, "errmsg": "invalid appsecret"}),
+        Fault(path=DRAFT, times=1, drop=True),
+        Fault(path=DRAFT, times=1, delay=1.0),
+        Fault(path=SUBMIT, times=1, drop=True),
+        Fault(path=SUBMIT, times=1, body=QUOTA),
+        Fault(path=GET, times=1, body={"errcode": 40001, "errmsg": "invalid credential"}),
+        Fault(path=GET, times=1, status=500),
+    ]
+    with caplog.at_level(logging.DEBUG):
+        for fault in faults:
+            sb.wechat.add_fault(fault)
+            record(lambda: channel.publish(make_item(), make_ctx(sb)))
+        record(lambda: channel.publish(make_item(), make_ctx(sb)))
+        texts.append(json.dumps(channel.render(make_item()), ensure_ascii=False))
+        texts.extend(channel.check(requests.Session()))
+    # The sandbox logs what it received, tokens included: it is a fake. The hub's logs may not.
+    logged = [r.getMessage() for r in caplog.records if not r.name.startswith("heze_hub.sandbox")]
+    texts.extend(logged)
+
+    tokens = {r.query["access_token"] for r in sb.wechat.requests if "access_token" in r.query}
+    assert tokens, "the sandbox saw no access token"
+    assert any("access_token=***" in m for m in logged)  # urllib3 logged the URLs, redacted
+    for secret in {SECRET, *tokens}:
+        for text in texts:
+            assert secret not in text
+
+
+# -- text limits -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("短标题", 32, "短标题"),
+        ("一二三四五六七八九十，一二三四五六七八九十。一二三四五六七八九十", 25,
+         "一二三四五六七八九十，一二三四五六七八九十…"),
+        ("第一句话说完了。第二句话还没有说完就被截断了", 12, "第一句话说完了…"),
+        ("关于2018年度菏泽市财政预算执行情况", 8, "关于2018年…"),
+        ("关于2018年度菏泽市财政预算执行情况", 5, "关于…"),  # no number cut in two
+        ("菏泽市人民政府关于印发菏泽市乡村振兴战略规划（2018—2022年）的通知", 32,
+         "菏泽市人民政府关于印发菏泽市乡村振兴战略规划…"),  # no bracket left open
+        ("e\u0301e\u0301e\u0301e\u0301", 4, "e\u0301…"),
+    ],
+)
+def test_shorten(text, limit, expected):
+    assert shorten(text, limit) == expected
+    assert len(shorten(text, limit)) <= limit
+
+
+def test_truncate_html_keeps_tags_balanced():
+    source = "<ul>" + "".join(
+        f"<li>事项{i}：<em>申请人</em>提交材料&amp;证明，当场办结</li>" for i in range(400)
+    ) + "</ul>"
+    out = truncate_html(source, 2000, read_more_url="https://x.gov.cn/a?b=1&c=2")
+    assert len(out) <= 2000
+    assert out.count("<li>") == out.count("</li>") and out.count("<em>") == out.count("</em>")
+    assert out.count("<ul>") == out.count("</ul>") == 1
+    assert out.endswith('<p><a href="https://x.gov.cn/a?b=1&amp;c=2">阅读全文</a></p>')
+    assert "&amp" not in out.replace("&amp;", "")  # no entity cut in half
+    assert "…" in out
+
+
+def test_truncate_html_prefers_a_sentence_end():
+    source = "<p>" + "这一句是完整的。" * 5000 + "</p>"
+    out = truncate_html(source, CONTENT_MAX, read_more_url="https://x/")
+    assert len(out) <= CONTENT_MAX
+    assert out.startswith("<p>这一句是完整的。") and "完整的…</p>" in out
+
+
+def test_short_html_is_untouched():
+    source = "<p>短。</p>"
+    assert truncate_html(source, 100, read_more_url="https://x/") == source

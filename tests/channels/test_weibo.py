@@ -1,0 +1,335 @@
+"""Weibo channel against the sandbox over real HTTP (DESIGN §5.4)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import traceback
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pluggy
+import pytest
+import requests
+from heze_hub_plugins import weibo as weibo_plugin
+from heze_hub_plugins.weibo import STATUS_MAX, WeiboChannel, WeiboSettings, weibo_length
+from pydantic import SecretStr
+
+from heze_hub import hookspecs
+from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.errors import PermanentError, TransientError
+from heze_hub.model import NormalizedItem
+from heze_hub.sandbox import Fault, Sandbox
+
+TZ = ZoneInfo("Asia/Shanghai")
+PUBLIC_URL = "https://www.heze.gov.cn"
+INDEX_NO = "11371700MB28581232/2018-00002"
+TOKEN = "sandbox-weibo-token"
+SHARE = "/2/statuses/share.json"
+ITEM_URL = f"{PUBLIC_URL}/xxgk/{INDEX_NO}.html"
+
+
+def make_item(**changes: Any) -> NormalizedItem:
+    fields: dict[str, Any] = {
+        "index_no": INDEX_NO,
+        "version": 1,
+        "published_at": datetime(2018, 6, 5, 10, 0, tzinfo=TZ),
+        "content_sha256": "1" * 64,
+        "title": "关于2018年菏泽市财政专项扶贫资金项目计划安排的公告",
+        "department": "菏泽市扶贫开发领导小组办公室",
+        "written_on": date(2018, 6, 1),
+        "kind": "announcement",
+        "category": "result",
+        "topics": ("精准扶贫", "财政预决算"),
+        "posting_days": 10,
+        "summary": "公布2018年市级财政专项扶贫资金项目计划安排，接受社会监督。",
+        "body_html": "<p>公告内容。</p>",
+        "body_text": "公告内容。",
+    }
+    fields.update(changes)
+    return NormalizedItem(**fields)
+
+
+def make_ctx() -> DeliveryContext:
+    state: dict[str, Any] = {}
+    return DeliveryContext(
+        idempotency_key=f"{INDEX_NO}:1:weibo", attempt=1, state=state,
+        save_state=state.update, session=requests.Session(),
+    )
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox() as running:
+        yield running
+
+
+@pytest.fixture
+def sb(sandbox: Sandbox) -> Sandbox:
+    """The module's sandbox with a fresh Weibo account that accepts links to the portal."""
+    sandbox.weibo.reset()
+    sandbox.weibo.allow_domain(PUBLIC_URL)
+    return sandbox
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> HubInfo:
+    return HubInfo(
+        public_url=PUBLIC_URL, state_dir=tmp_path / "state", config_dir=tmp_path,
+        org_code="11371700MB28581232",
+    )
+
+
+def make_channel(sb: Sandbox, hub: HubInfo, **settings: Any) -> WeiboChannel:
+    values: dict[str, Any] = {
+        "api_base": sb.url("weibo"), "access_token": SecretStr(TOKEN), "timeout": 2.0,
+    }
+    values.update(settings)
+    return WeiboChannel("weibo", WeiboSettings(**values), hub)
+
+
+@pytest.fixture
+def channel(sb: Sandbox, hub: HubInfo) -> WeiboChannel:
+    return make_channel(sb, hub)
+
+
+def outcome(call) -> Any:
+    try:
+        return call()
+    except (TransientError, PermanentError) as exc:
+        return exc
+
+
+# -- the happy path ------------------------------------------------------------------------------
+
+def test_posts_title_and_link_and_keeps_idstr(sb, channel):
+    ctx = make_ctx()
+    result = channel.publish(make_item(), ctx)
+
+    (request,) = sb.weibo.requests
+    assert request.path == SHARE and request.method == "POST"
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert request.form == {"access_token": TOKEN, "status": f"{make_item().title} {ITEM_URL}"}
+    (status,) = sb.weibo.statuses.values()
+    assert status["id"] > 2**53  # a float would lose it; the receipt keeps the string
+    assert result.remote_id == status["idstr"] and isinstance(result.remote_id, str)
+    assert result.url == f"https://m.weibo.cn/status/{status['idstr']}"
+    assert result.already_published is False
+    assert ctx.payload_sha256 == hashlib.sha256(request.form["status"].encode()).hexdigest()
+    assert channel.render(make_item()) == {"status": request.form["status"]}
+
+
+def test_long_title_is_shortened_to_140(sb, channel):
+    title = "关于" + "菏泽市农村饮水安全工程运行管护与水质检测，" * 12 + "的通知"
+    channel.publish(make_item(title=title), make_ctx())
+    (request,) = sb.weibo.requests
+    status = request.form["status"]
+    assert weibo_length(status) <= STATUS_MAX
+    assert status.endswith(f"… {ITEM_URL}")
+    assert weibo_length(status) >= STATUS_MAX - 2  # the room is used, not wasted
+
+
+def test_shortened_title_leaves_no_bracket_open(hub):
+    channel = WeiboChannel("weibo", WeiboSettings(), hub)
+    # A bracket opened late is dropped with what it holds...
+    title = "菏泽市" + "农村饮水安全工程运行管护" * 8 + "办法（试行，二〇一八年修订版）的通知"
+    status = channel.status_text(make_item(title=title))
+    assert status == f"菏泽市{'农村饮水安全工程运行管护' * 8}办法… {ITEM_URL}"
+    # ...one opened early stays: cutting before it would leave too little.
+    title = "关于印发《菏泽市" + "农村饮水安全工程运行管护" * 10 + "办法》的通知"
+    status = channel.status_text(make_item(title=title))
+    assert status.startswith("关于印发《菏泽市农村") and status.endswith(f"… {ITEM_URL}")
+    assert STATUS_MAX - 1 <= weibo_length(status) <= STATUS_MAX
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [("菏泽", 2), ("ab", 1), ("abc", 2), ("菏泽a", 3), ("…", 1), ("é", 1), ("😀", 2), ("", 0)],
+)
+def test_weibo_length(text, length):
+    assert weibo_length(text) == length
+
+
+def test_duplicate_post_is_already_published(sb, channel):
+    first = channel.publish(make_item(), make_ctx())
+    again = channel.publish(make_item(), make_ctx())  # the sandbox answers 20019 itself
+    assert first.remote_id and again.already_published and "20019" in again.note
+    assert sb.weibo.count(SHARE) == 2 and len(sb.weibo.statuses) == 1
+
+
+def test_registers_through_the_hook():
+    manager = pluggy.PluginManager("heze_hub")
+    manager.add_hookspecs(hookspecs)
+    manager.register(weibo_plugin)
+    manager.check_pending()
+    registered: list[type] = []
+    manager.hook.register_channels(register=registered.append)
+    assert registered == [WeiboChannel]
+    assert WeiboChannel.plugin_name == "weibo" and WeiboChannel.resend_safe is True
+    assert WeiboSettings().secret_fields() == ["access_token"]
+
+
+# -- every error code of §5.4 ---------------------------------------------------------------------
+
+def weibo_error(code: int, message: str) -> dict[str, Any]:
+    return {"error": message, "error_code": code, "request": SHARE}
+
+
+CASES = [
+    # rate limits: transient, with Weibo's Retry-After or the configured wait
+    *[(code, 400, {}, TransientError, 600.0) for code in (10022, 10023, 10024)],
+    (20016, 400, {"Retry-After": "120"}, TransientError, 120.0),
+    (10023, 403, {"Retry-After": "7"}, TransientError, 7.0),
+    # duplicate content: published already, not a failure
+    *[(code, 400, {}, PublishResult, None) for code in (20017, 20019, 20111)],
+    # token expired: permanent, the operator must renew it
+    *[(code, 401 if code == 21332 else 400, {}, PermanentError, None)
+      for code in (21315, 21327, 21332)],
+    # content rejected: permanent, with the platform's message
+    *[(code, 400, {}, PermanentError, None) for code in (20012, 20018, 20021)],
+    # anything else: by the HTTP status
+    (10014, 403, {}, PermanentError, None),
+    (10001, 500, {}, TransientError, None),
+    (10001, 503, {"Retry-After": "3"}, TransientError, 3.0),
+]
+
+
+@pytest.mark.parametrize(("code", "status", "headers", "expected", "retry_after"), CASES)
+def test_error_codes(sb, channel, code, status, headers, expected, retry_after):
+    message = f"platform message {code}"
+    sb.weibo.add_fault(
+        Fault(path=SHARE, times=1, status=status, headers=headers, body=weibo_error(code, message))
+    )
+    got = outcome(lambda: channel.publish(make_item(), make_ctx()))
+
+    assert sb.weibo.count(SHARE) == 1
+    if expected is PublishResult:
+        assert isinstance(got, PublishResult) and got.already_published
+        assert got.remote_id is None and str(code) in got.note
+        return
+    assert type(got) is expected
+    assert str(code) in str(got) and message in str(got)
+    if expected is TransientError:
+        assert got.retry_after == retry_after
+    if code in (21315, 21327, 21332):
+        assert "令牌过期，请运维人员更新 access_token" in str(got)
+        assert "HUB_CHANNELS__WEIBO__ACCESS_TOKEN" in str(got)
+
+
+def test_wrong_token_and_unsafe_domain_come_from_the_platform(sb, hub):
+    bad = make_channel(sb, hub, access_token=SecretStr("not-the-token"))
+    error = outcome(lambda: bad.publish(make_item(), make_ctx()))
+    assert isinstance(error, PermanentError) and "21327" in str(error)
+
+    elsewhere = WeiboChannel(
+        "weibo", WeiboSettings(api_base=sb.url("weibo"), access_token=SecretStr(TOKEN)),
+        HubInfo(public_url="https://portal.example.org", state_dir=hub.state_dir,
+                config_dir=hub.config_dir, org_code=hub.org_code),
+    )
+    error = outcome(lambda: elsewhere.publish(make_item(), make_ctx()))
+    assert isinstance(error, PermanentError) and "20018" in str(error)
+    assert "illegal website" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        (Fault(path=SHARE, times=1, status=429, body={"error": "too many"}), TransientError),
+        (Fault(path=SHARE, times=1, status=502, body="bad gateway"), TransientError),
+        (Fault(path=SHARE, times=1, status=404, body={"oops": 1}), PermanentError),
+        (Fault(path=SHARE, times=1, status=200, body={"no": "id"}), TransientError),
+        (Fault(path=SHARE, times=1, drop=True), TransientError),
+        (Fault(path=SHARE, times=1, drop=True, handle=True), TransientError),
+    ],
+)
+def test_http_and_transport_failures(sb, channel, fault, expected):
+    sb.weibo.add_fault(fault)
+    assert type(outcome(lambda: channel.publish(make_item(), make_ctx()))) is expected
+    assert sb.weibo.count(SHARE) == 1
+
+
+def test_resend_after_a_lost_answer_is_harmless(sb, channel):
+    # Weibo posted it but the answer was lost; the resend meets 20019 and counts as published.
+    assert WeiboChannel.resend_safe is True
+    sb.weibo.add_fault(Fault(path=SHARE, times=1, drop=True, handle=True))
+    assert isinstance(outcome(lambda: channel.publish(make_item(), make_ctx())), TransientError)
+    result = channel.publish(make_item(), make_ctx())
+    assert result.already_published
+    assert len(sb.weibo.statuses) == 1
+
+
+def test_timeout_and_unreachable_are_transient(sb, hub):
+    slow = make_channel(sb, hub, timeout=0.2)
+    sb.weibo.add_fault(Fault(path=SHARE, times=1, delay=1.0))
+    error = outcome(lambda: slow.publish(make_item(), make_ctx()))
+    assert isinstance(error, TransientError) and "超时" in str(error)
+
+    with Sandbox() as gone:
+        url = gone.url("weibo")
+    dead = make_channel(sb, hub, api_base=url)
+    assert isinstance(outcome(lambda: dead.publish(make_item(), make_ctx())), TransientError)
+
+
+# -- health ------------------------------------------------------------------------------------
+
+UID = "/2/account/get_uid.json"
+
+
+def test_check_verifies_the_token_without_posting(sb, channel, hub):
+    assert channel.check(requests.Session()) == []
+    (request,) = sb.weibo.requests
+    assert (request.method, request.path) == ("GET", UID)
+    assert request.headers["Authorization"] == f"OAuth2 {TOKEN}" and not request.query
+
+    expired = make_channel(sb, hub, access_token=SecretStr("expired-token"))
+    (problem,) = expired.check(requests.Session())
+    assert "21327" in problem and "HUB_CHANNELS__WEIBO__ACCESS_TOKEN" in problem
+
+    missing = make_channel(sb, hub, access_token=None, api_base="api.weibo.com")
+    problems = missing.check(requests.Session())
+    assert any("HUB_CHANNELS__WEIBO__ACCESS_TOKEN" in p for p in problems)
+    assert any("api_base" in p for p in problems)
+    assert sb.weibo.count(SHARE) == 0 and sb.weibo.count(UID) == 2
+
+
+def test_check_without_get_uid_is_not_a_problem(sb, channel):
+    sb.weibo.add_fault(Fault(path=UID, status=404, body=weibo_error(10014, "api not found")))
+    assert channel.check(requests.Session()) == []
+    sb.weibo.clear_faults()
+    sb.weibo.add_fault(Fault(path=UID, drop=True))
+    (problem,) = channel.check(requests.Session())
+    assert "无法连接" in problem
+
+
+# -- secrets -----------------------------------------------------------------------------------
+
+def test_token_never_leaks(sb, hub, caplog):
+    channel = make_channel(sb, hub, timeout=0.3)
+    texts: list[str] = []
+    faults = [
+        Fault(path=SHARE, times=1, status=400, body=weibo_error(21327, f"expired {TOKEN}")),
+        Fault(path=SHARE, times=1, status=400, body=weibo_error(10023, "limit")),
+        Fault(path=SHARE, times=1, status=500, body={"error": "boom"}),
+        Fault(path=SHARE, times=1, drop=True),
+        Fault(path=SHARE, times=1, delay=1.0),
+        None,
+        None,  # 20019
+    ]
+    with caplog.at_level(logging.DEBUG):
+        for fault in faults:
+            if fault is not None:
+                sb.weibo.add_fault(fault)
+            got = outcome(lambda: channel.publish(make_item(), make_ctx()))
+            texts.append(repr(got))
+            if isinstance(got, BaseException):
+                texts.extend([str(got), *traceback.format_exception(got)])
+        texts.append(json.dumps(channel.render(make_item()), ensure_ascii=False))
+        texts.extend(channel.check(requests.Session()))
+    texts.extend(
+        r.getMessage() for r in caplog.records if not r.name.startswith("heze_hub.sandbox")
+    )
+    assert any("***" in t for t in texts)  # the platform's echo of the token was scrubbed
+    assert all(TOKEN not in t for t in texts)

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from . import delivery
+from . import cli_audit, delivery
 from .config import load_config
 from .errors import ConfigError, HubError, InputError
 from .hub import Hub
@@ -443,6 +443,22 @@ def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], as_json
             out.print(f"  [dim]说明：{escape(n)}[/]")
     if not report.ok:
         ctx.exit(ExitStatus.FAILED)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def sandbox(ctx: click.Context) -> None:
+    """启动门户 CMS、微信、微博、信用平台的本地模拟服务（可注入故障），写出沙盒配置。
+
+    选项：--port 8700 --faults FILE.toml --config channels.sandbox.toml --public-url URL
+    --output-dir DIR --quiet
+    """
+    from .sandbox.runner import main as sandbox_main
+
+    ctx.exit(sandbox_main(list(ctx.args)))
+
+
+cli_audit.register(cli)
 
 
 def main() -> None:

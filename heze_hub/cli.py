@@ -85,11 +85,30 @@ def publish(
             n for n, c in hub.channels.items() if c.settings.enabled and (not only or n in only)
         ]
         hub.check_channels(enabled)
+        _warn_deadlines(hub, prepared)
         with _progress(len(prepared), as_json) as tick:
             report = delivery.publish(hub, prepared, only=only, on_done=tick)
         _show_run(report, as_json)
         if report.failed:
             ctx.exit(ExitStatus.FAILED)
+
+
+def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
+    """Deadlines already missed or close, for items the hub has not published before."""
+    from sqlalchemy import select
+
+    from .normalize import now
+    from .rules import gate_warnings
+    from .store import items
+
+    stamp = now()
+    with hub.store.read() as conn:
+        known = set(conn.execute(select(items.c.identity)).scalars())
+    for p in prepared:
+        if p.identity in known or p.explicit_index_no:
+            continue
+        for w in gate_warnings(p.build("-", 0, stamp), stamp):
+            err.print(f"[yellow]提醒[/]：{escape(str(p.source))}：{escape(w)}")
 
 
 def _dry_run(hub: Hub, prepared: list[Any], only: tuple[str, ...], as_json: bool) -> None:

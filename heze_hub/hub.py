@@ -17,6 +17,7 @@ from .item import load_item
 from .merkle import TreeBuilder
 from .normalize import PreparedItem, normalize, now
 from .registry import Plugins, build_channels, load_plugins
+from .rules import gate_errors
 from .signing import SigningKey, load_or_create_key, sign_checkpoint
 from .store import Store
 
@@ -104,9 +105,13 @@ class Hub:
         problems: list[str] = []
         for path in paths:
             try:
-                prepared.append(normalize(load_item(Path(path))))
+                p = normalize(load_item(Path(path)))
             except InputError as exc:
                 problems.append(str(exc))
+                continue
+            # The policy's rules a file can be refused for before anything is sent (DESIGN §4).
+            problems.extend(f"{p.source}：{e}" for e in gate_errors(p.build("-", 0, now())))
+            prepared.append(p)
         if problems:
             raise BatchInputError(problems)
         return prepared

@@ -5,12 +5,13 @@ answers errors as ``{"error", "error_code", "request"}`` with an HTTP 4xx status
 classified by ``error_code``, not by the HTTP status. Weibo refuses to post the same text twice
 (20019 and its kin), which makes a resend harmless and such an answer a success.
 
-Length rule. Weibo allows 140 "字": a character outside Latin-1 (Chinese, full-width punctuation,
-"…") counts 1, a Latin-1 character (ASCII letters, digits, the URL) counts ½, and the total is
-rounded up — the rule of Weibo's own web client (``[^\\x00-\\xff]`` counts two bytes, the sum is
-halved). A character outside the BMP (an emoji) counts 2, as it does there. Weibo also counts a
-link as a fixed-length short link, but this module counts the portal URL at its full length: the
-status then fits whichever way the platform counts, and the link is never cut.
+Length rule. Weibo allows 140 "字": an ASCII character (letters, digits, the URL) counts ½, any
+other character (Chinese, full-width punctuation, "…") counts 1, and the total is rounded up —
+the rule of Weibo's web client, which counts a non-ASCII character as two bytes and halves the
+sum (it lets Latin-1 letters count ½ too; counting them as 1 is the safe side). A character
+outside the BMP (an emoji) counts 2, as it does there. Weibo counts a link as a short link of
+fixed length (about 10 字), but this module counts the portal URL at its full length: the status
+then fits whichever way the platform counts, and the link is never cut.
 """
 
 from __future__ import annotations
@@ -195,8 +196,8 @@ class WeiboChannel(Channel):
 
 
 def _units(text: str) -> int:
-    """Half-"字" units of Weibo's count: Latin-1 counts 1, a BMP character 2, others 4."""
-    return sum(1 if ord(c) <= 0xFF else 2 if ord(c) <= 0xFFFF else 4 for c in text)
+    """Half-"字" units of Weibo's count: ASCII counts 1, a BMP character 2, others 4."""
+    return sum(1 if ord(c) < 0x80 else 2 if ord(c) <= 0xFFFF else 4 for c in text)
 
 
 def weibo_length(text: str) -> int:

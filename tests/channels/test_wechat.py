@@ -427,7 +427,7 @@ def test_unclear_submit_outcome_is_not_retried(sb, hub, fault):
     assert sb.wechat.count(SUBMIT) == 1
 
 
-def test_submit_that_never_left_is_transient(sb, hub):
+def test_submit_refused_with_429_is_transient(sb, hub):
     channel = make_channel(sb, hub)
     channel.publish(make_item(), make_ctx(sb))  # token and cover cached
     sb.wechat.add_fault(Fault(path=SUBMIT, times=1, status=429, body={"errcode": 45009}))

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from . import cli_audit, delivery
+from . import cli_audit, cli_credit, delivery
 from .config import load_config
 from .errors import ConfigError, HubError, InputError
 from .hub import Hub
@@ -478,6 +478,7 @@ def sandbox(ctx: click.Context) -> None:
 
 
 cli_audit.register(cli)
+cli_credit.register(cli)
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from tenacity import (
 )
 
 from .channel import Channel, DeliveryContext, PublishResult, RetryPolicy
-from .errors import InputError, PermanentError, TransientError
+from .errors import Deferred, InputError, PermanentError, TransientError
 from .hub import Hub
 from .model import NormalizedItem
 from .normalize import PreparedItem, now
@@ -434,7 +434,16 @@ class Deliverer:
             )
         except PermanentError as exc:
             return self._finish(row, item, "failed", attempts, ctx, error=str(exc))
+        except Deferred as exc:
+            return self._defer(row, item, str(exc))
         return self._finish(row, item, "published", attempts, ctx, result=result)
+
+    def _defer(self, row: dict[str, Any], item: NormalizedItem, message: str) -> Outcome:
+        """Leave the delivery pending for a manual step; nothing was sent, so no receipt."""
+        self.hub.store.write(lambda conn: delivery_update(
+            conn, row["id"], status="pending", owner=None, error=message,
+            updated_at=now().isoformat()))
+        return Outcome(item.index_no, item.version, row["channel"], "pending", note=message)
 
     def _finish(
         self,
@@ -516,7 +525,7 @@ def _call(
     """One attempt; errors a channel did not classify are classified here."""
     try:
         return channel.publish(item, ctx)
-    except (TransientError, PermanentError):
+    except (TransientError, PermanentError, Deferred):
         raise
     except (requests.ConnectionError, requests.Timeout) as exc:
         # Never str() a requests error: its message carries the URL, and URLs carry tokens.
@@ -564,6 +573,32 @@ def _receipt(
         "idempotency_key": row["idempotency_key"],
         "note": note,
     }
+
+
+def finish_manually(
+    hub: Hub,
+    row: dict[str, Any],
+    item: NormalizedItem,
+    *,
+    status: str,
+    remote_id: str | None = None,
+    error: str | None = None,
+    note: str | None = None,
+    payload_sha256: str | None = None,
+) -> str | None:
+    """Record the outcome of a delivery a person carried out (e.g. a file upload).
+
+    Returns ``None`` when recorded, or the delivery's status if it was already finished.
+    """
+    stamp = now().isoformat()
+    values = dict(
+        status=status, attempts=int(row.get("attempts") or 0) + 1, retryable=False,
+        remote_id=remote_id, url=None, error=error, payload_sha256=payload_sha256,
+        finished_at=stamp, updated_at=stamp, owner=None,
+    )
+    row = {**row, "started_at": row.get("started_at") or stamp}
+    receipt = _receipt({**row, **values}, item, status=status, error=error, note=note)
+    return hub.store.write(FinishDelivery(row["id"], values, receipt))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,3 +41,11 @@ class TransientError(DeliveryError):
 
 class PermanentError(DeliveryError):
     """Not worth retrying without a change by a person: 4xx, rejected content, bad credentials."""
+
+
+class Deferred(DeliveryError):
+    """The channel hands this delivery to a person (e.g. a file upload to a provincial platform).
+
+    The delivery stays ``pending`` with this message and no receipt, until the outcome is
+    recorded (``hub credit mark-uploaded``); nothing remote happened.
+    """

@@ -31,7 +31,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Literal
 
 import requests
 from pydantic import Field, SecretStr
@@ -40,7 +40,7 @@ from heze_hub import hookimpl
 from heze_hub.canonical import canonical_json, sha256_hex
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
 from heze_hub.credit_record import RECORD_TYPES, record_decision_number, wire_record
-from heze_hub.errors import PermanentError, TransientError
+from heze_hub.errors import Deferred, PermanentError, TransientError
 from heze_hub.model import NormalizedItem
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ _SENT_STATE = "credit_sent"
 class CreditSettings(ChannelSettings):
     """``[channels.credit]``; the key comes from ``HUB_CHANNELS__CREDIT__API_KEY``."""
 
+    #: "api": the platform's API (DESIGN §5.5); "file": the provincial platform only takes file
+    #: uploads, so records wait for ``hub credit export`` and ``hub credit mark-uploaded``.
+    upload: Literal["api", "file"] = "api"
     api_base: str = ""
     api_key: SecretStr | None = None
     batch_size: int = Field(50, ge=1, le=1000)
@@ -91,6 +94,11 @@ class CreditChannel(Channel):
 
     def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
         assert item.credit is not None
+        if self.settings.upload == "file":
+            raise Deferred(
+                "待人工上传：用 hub credit export 导出 CSV 上传省级平台，"
+                "再用 hub credit mark-uploaded 登记结果"
+            )
         rtype = item.credit["type"]
         record = wire_record(item.credit)
         ctx.payload_sha256 = sha256_hex(canonical_json(record))
@@ -173,6 +181,8 @@ class CreditChannel(Channel):
 
     # -- health ----------------------------------------------------------------------------
     def configuration_problems(self) -> list[str]:
+        if self.settings.upload == "file":
+            return []  # nothing is sent by the hub itself
         problems = super().configuration_problems()
         if not self.settings.api_base:
             problems.append("缺少 api_base（信用平台接口地址）")

@@ -104,11 +104,20 @@ def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
     stamp = now()
     with hub.store.read() as conn:
         known = set(conn.execute(select(items.c.identity)).scalars())
+    shown = 0
     for p in prepared:
         if p.identity in known or p.explicit_index_no:
             continue
         for w in gate_warnings(p.build("-", 0, stamp), stamp):
-            err.print(f"[yellow]提醒[/]：{escape(str(p.source))}：{escape(w)}")
+            shown += 1
+            if shown <= _MAX_WARNINGS:
+                err.print(f"[yellow]提醒[/]：{escape(str(p.source))}：{escape(w)}")
+    if shown > _MAX_WARNINGS:
+        rest = shown - _MAX_WARNINGS
+        err.print(f"[yellow]提醒[/]：另有 {rest} 条时限提醒未列出（hub audit 可查看全部）")
+
+
+_MAX_WARNINGS = 20
 
 
 def _dry_run(hub: Hub, prepared: list[Any], only: tuple[str, ...], as_json: bool) -> None:

@@ -135,10 +135,14 @@ class Store:
     # -- writing ---------------------------------------------------------------------------
     def write(self, op: Callable[[Connection], T]) -> T:
         """Run ``op`` in a write transaction and return its result once it is durable."""
+        return self.submit(op).result()
+
+    def submit(self, op: Callable[[Connection], T]) -> Future[T]:
+        """Queue ``op`` for the writer; the future resolves once its transaction is durable."""
         self._ensure_writer()
         fut: Future[T] = Future()
         self._queue.put((op, fut))
-        return fut.result()
+        return fut
 
     def _ensure_writer(self) -> None:
         with self._lock:

@@ -15,6 +15,7 @@ counts (see :func:`working_days_between`).
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -55,7 +56,13 @@ def covers_span(start: date, end: date) -> bool:
 
 def is_working_day(d: date) -> bool:
     """True if ``d`` is a working day: a weekday that is not a holiday, or a make-up working day."""
-    d = _as_date(d)
+    return _is_working_day(_as_date(d))
+
+
+@functools.lru_cache(maxsize=16384)
+def _is_working_day(d: date) -> bool:
+    # Audits and deadline warnings count across years of days, again and again; the answer for
+    # a date never changes within a process.
     if calendar_covers(d.year):
         return chinese_calendar.is_workday(d)
     return d.weekday() < 5

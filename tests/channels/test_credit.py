@@ -15,8 +15,6 @@ from zoneinfo import ZoneInfo
 import pluggy
 import pytest
 import requests
-from heze_hub_plugins import credit as credit_plugin
-from heze_hub_plugins.credit import CreditChannel, CreditSettings
 from pydantic import SecretStr
 
 from heze_hub import hookspecs
@@ -26,6 +24,8 @@ from heze_hub.credit_record import parse_credit_record, public_record, wire_reco
 from heze_hub.errors import PermanentError, TransientError
 from heze_hub.model import NormalizedItem
 from heze_hub.sandbox import Fault, Sandbox
+from heze_hub_plugins import credit as credit_plugin
+from heze_hub_plugins.credit import CreditChannel, CreditSettings
 
 TZ = ZoneInfo("Asia/Shanghai")
 KEY = "sandbox-credit-key"

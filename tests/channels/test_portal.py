@@ -19,6 +19,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from pydantic import SecretStr
+
+from heze_hub import DeliveryContext, HubInfo, NormalizedItem, PermanentError, TransientError
+from heze_hub.model import Attachment
 from heze_hub_plugins import portal
 from heze_hub_plugins.portal import (
     ARTICLE_FIELDS,
@@ -27,10 +31,6 @@ from heze_hub_plugins.portal import (
     PublishedSet,
     retry_after_seconds,
 )
-from pydantic import SecretStr
-
-from heze_hub import DeliveryContext, HubInfo, NormalizedItem, PermanentError, TransientError
-from heze_hub.model import Attachment
 
 TZ = ZoneInfo("Asia/Shanghai")
 ORG = "12371700MB28581232"

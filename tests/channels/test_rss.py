@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import feedparser
 import requests
-from heze_hub_plugins import rss
-from heze_hub_plugins.rss import HUB_NS, RssChannel, RssSettings, entry_guid
 from lxml import etree
 
 from heze_hub import DeliveryContext, HubInfo, NormalizedItem
+from heze_hub_plugins import rss
+from heze_hub_plugins.rss import HUB_NS, RssChannel, RssSettings, entry_guid
 
 TZ = ZoneInfo("Asia/Shanghai")
 ORG = "12371700MB28581232"

@@ -17,6 +17,13 @@ from zoneinfo import ZoneInfo
 import pluggy
 import pytest
 import requests
+from pydantic import SecretStr
+
+from heze_hub import hookspecs
+from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.errors import PermanentError, TransientError
+from heze_hub.model import NormalizedItem
+from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import wechat as wechat_plugin
 from heze_hub_plugins.wechat import (
     AUTHOR_MAX,
@@ -29,13 +36,6 @@ from heze_hub_plugins.wechat import (
     shorten,
     truncate_html,
 )
-from pydantic import SecretStr
-
-from heze_hub import hookspecs
-from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
-from heze_hub.errors import PermanentError, TransientError
-from heze_hub.model import NormalizedItem
-from heze_hub.sandbox import Fault, Sandbox
 
 TZ = ZoneInfo("Asia/Shanghai")
 PUBLIC_URL = "https://www.heze.gov.cn"

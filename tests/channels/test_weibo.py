@@ -14,8 +14,6 @@ from zoneinfo import ZoneInfo
 import pluggy
 import pytest
 import requests
-from heze_hub_plugins import weibo as weibo_plugin
-from heze_hub_plugins.weibo import STATUS_MAX, WeiboChannel, WeiboSettings, weibo_length
 from pydantic import SecretStr
 
 from heze_hub import hookspecs
@@ -23,6 +21,8 @@ from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
 from heze_hub.errors import PermanentError, TransientError
 from heze_hub.model import NormalizedItem
 from heze_hub.sandbox import Fault, Sandbox
+from heze_hub_plugins import weibo as weibo_plugin
+from heze_hub_plugins.weibo import STATUS_MAX, WeiboChannel, WeiboSettings, weibo_length
 
 TZ = ZoneInfo("Asia/Shanghai")
 PUBLIC_URL = "https://www.heze.gov.cn"

@@ -436,14 +436,10 @@ def receipts_export(ctx: click.Context, directory: Path) -> None:
     from .bundle import export_bundle
 
     with open_hub(ctx) as hub:
-        note = hub.write_checkpoint()
-        cp = export_bundle(directory, islice(hub.store.receipt_lines(), _note_size(note)), note,
+        size, note = hub.write_checkpoint()
+        cp = export_bundle(directory, islice(hub.store.receipt_lines(), size), note,
                            hub.signing_key().vkey())
     out.print(f"已导出 {cp.size} 条回执到 {escape(str(directory))}（根哈希 {cp.root.hex()}）")
-
-
-def _note_size(note: str) -> int:
-    return int(note.split("\n", 2)[1])
 
 
 @cli.command()
@@ -451,13 +447,25 @@ def _note_size(note: str) -> int:
 @click.option("--known", multiple=True, type=click.Path(path_type=Path, exists=True,
                                                          dir_okay=False),
               help="审计人员此前保存的检查点文件（可多次给出）")
+@click.option("--key", "vkey", metavar="VKEY|FILE",
+              help="公开发布的验证公钥（hub.pub 的内容或其文件路径）；不给出时使用包内 hub.pub")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], as_json: bool) -> None:
+def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], vkey: str | None,
+           as_json: bool) -> None:
     """离线核验审计包：签名、树大小、根哈希、顺序，以及与已知检查点的一致性。"""
     from .bundle import verify_bundle
 
-    report = verify_bundle(directory, [k.read_text(encoding="utf-8") for k in known])
+    from .signing import NoteError, parse_vkey
+
+    if vkey and Path(vkey).is_file():
+        vkey = Path(vkey).read_text(encoding="utf-8").strip()
+    if vkey:
+        try:
+            parse_vkey(vkey)
+        except NoteError as exc:
+            raise InputError(f"--key：{exc}") from None
+    report = verify_bundle(directory, [k.read_text(encoding="utf-8") for k in known], vkey=vkey)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:

@@ -68,24 +68,24 @@ class Hub:
         """The hub's Ed25519 key, created on first use outside the database."""
         return load_or_create_key(self.config.signing_key_path, self.config.log_origin)
 
-    def write_checkpoint(self) -> str:
+    def write_checkpoint(self) -> tuple[int, str]:
         """Sign a checkpoint of the receipt log as it is now, unless the latest one covers it.
 
-        The note and the verifier key are also written to the state directory, where an operator
-        can publish them.
+        Returns the tree size and the signed note. The note and the verifier key are also written
+        to the state directory, where an operator can publish them.
         """
         builder = TreeBuilder()
         for line in self.store.receipt_lines():
             builder.append(line)
-        latest = self.store.latest_checkpoint()
-        if latest and f"\n{builder.size}\n" in latest:
-            return latest
+        size, latest = self.store.latest_signed()
+        if size == builder.size:
+            return size, latest
         key = self.signing_key()
         note = sign_checkpoint(key, builder.size, builder.root())
         self.store.add_checkpoint(builder.size, note, now())
         _write_atomic(self.state_dir / "checkpoint", note)
         _write_atomic(self.state_dir / "hub.pub", key.vkey() + "\n")
-        return note
+        return builder.size, note
 
     def close(self) -> None:
         """Release the store."""

@@ -276,11 +276,16 @@ class Store:
 
     def latest_checkpoint(self) -> str:
         """The newest signed checkpoint note, or "" before the first one."""
+        return self.latest_signed()[1]
+
+    def latest_signed(self) -> tuple[int, str]:
+        """Tree size and note of the newest signed checkpoint; ``(-1, "")`` before the first."""
         with self.read() as conn:
-            note = conn.execute(
-                select(checkpoints.c.note).order_by(checkpoints.c.id.desc()).limit(1)
-            ).scalar()
-        return note or ""
+            row = conn.execute(
+                select(checkpoints.c.size, checkpoints.c.note)
+                .order_by(checkpoints.c.id.desc()).limit(1)
+            ).first()
+        return (row.size, row.note) if row else (-1, "")
 
     def add_checkpoint(self, size: int, note: str, created_at: datetime) -> None:
         """Remember a signed checkpoint."""

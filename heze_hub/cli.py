@@ -455,7 +455,6 @@ def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], vkey: s
            as_json: bool) -> None:
     """离线核验审计包：签名、树大小、根哈希、顺序，以及与已知检查点的一致性。"""
     from .bundle import verify_bundle
-
     from .signing import NoteError, parse_vkey
 
     if vkey and Path(vkey).is_file():
@@ -514,7 +513,8 @@ def main() -> None:
         sys.exit(ExitStatus.BAD_INPUT)
     except (InputError, ConfigError) as exc:
         err.print(f"[red]错误[/]：{escape(str(exc))}")
-        err.print("未发送任何内容。")
+        if {"publish", "retry"} & set(sys.argv[1:]):
+            err.print("未发送任何内容。")
         sys.exit(ExitStatus.BAD_INPUT)
     except HubError as exc:
         err.print(f"[red]错误[/]：{escape(str(exc))}")

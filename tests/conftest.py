@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "examples" / "items"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
 REPO = Path(__file__).resolve().parents[1]
 WEBHOOK_PLUGIN = REPO / "examples" / "plugins" / "webhook.py"
 

@@ -24,7 +24,7 @@ from heze_hub.credit_record import (
 from heze_hub.errors import InputError
 from heze_hub.identifiers import id_check_char
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples" / "items"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
 TODAY = date(2018, 9, 1)
 
 SAMPLES = json.loads((Path(__file__).parent / "data" / "credit_records.json").read_text("utf-8"))

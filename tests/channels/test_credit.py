@@ -31,7 +31,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 KEY = "sandbox-credit-key"
 PENALTY_PATH = "/api/v1/credit/penalty"
 LICENSE_PATH = "/api/v1/credit/license"
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples" / "items"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "items"
 SAMPLES = json.loads(
     (Path(__file__).parents[1] / "data" / "credit_records.json").read_text("utf-8"))
 

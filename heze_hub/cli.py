@@ -8,6 +8,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,15 @@ from . import cli_audit, cli_credit, delivery
 from .config import load_config
 from .errors import ConfigError, HubError, InputError
 from .hub import Hub
+from .normalize import now
 from .receipts import FINISHED, ReceiptFilter, list_receipts
 from .registry import PluginWarning
 from .status import STATE_LABELS, ExitStatus
 
 out = Console(highlight=False, soft_wrap=True)
+if not out.is_terminal:
+    # In a pipe or a log file nothing limits the width; don't truncate index numbers and URLs.
+    out.width = 200
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger(__name__)
 
@@ -97,7 +102,6 @@ def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
     """Deadlines already missed or close, for items the hub has not published before."""
     from sqlalchemy import select
 
-    from .normalize import now
     from .rules import gate_warnings
     from .store import items
 
@@ -319,11 +323,17 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
         if index_no and not rows:
             raise InputError(f"索引号 {index_no} 没有投递记录")
         data = []
+        today = now().date()
         for r in rows:
-            title = json.loads(r.pop("data"))["title"]
+            item = json.loads(r.pop("data"))
             r.pop("owner", None)
             r.pop("state", None)
-            data.append({**r, "title": title})
+            r["deadline"] = None
+            channel = hub.channels.get(r["channel"])
+            if (item.get("credit") and channel is not None and channel.plugin_name == "credit"
+                    and r["status"] not in ("published", "skipped")):
+                r["deadline"] = _credit_deadline(item["credit"], today)
+            data.append({**r, "title": item["title"]})
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2))
             return
@@ -339,10 +349,31 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
                 r["url"] or r["error"] or "",
             )
         out.print(table)
+        for r in data:
+            if r["deadline"] and r["deadline"]["state"] != "ok":
+                color = "red" if r["deadline"]["state"] == "overdue" else "yellow"
+                out.print(f"[{color}]时限[/]：{r['index_no']} {r['channel']}："
+                          f"{escape(r['deadline']['text'])}")
         counts: dict[str, int] = {}
         for r in data:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         out.print("合计：" + "，".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(counts.items())))
+
+
+def _credit_deadline(record: dict[str, Any], today: date) -> dict[str, Any]:
+    """The 双公示 deadline of a record not yet on the credit platform (DESIGN §4)."""
+    from .credit_record import record_decision_date
+    from .workdays import calendar_covers, credit_deadline, working_days_between
+
+    due = credit_deadline(record_decision_date(record))
+    estimate = "" if calendar_covers(due.year) else "（节假日安排未知，按周一至周五估算）"
+    if today > due:
+        state, text = "overdue", f"双公示应于 {due} 前报送信用平台，已逾期{estimate}"
+    else:
+        left = working_days_between(today, due)
+        state = "near" if left <= 2 else "ok"
+        text = f"双公示应于 {due} 前报送信用平台，还剩 {left} 个工作日{estimate}"
+    return {"due": due.isoformat(), "state": state, "text": text}
 
 
 @cli.command()

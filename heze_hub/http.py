@@ -18,22 +18,24 @@ __all__ = ["TRANSIENT_STATUSES", "is_transient_status", "retry_after_seconds"]
 #: Too Many Requests.
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 
-# delay-seconds is 1*DIGIT; a fraction is tolerated, a sign or an exponent is not.
-_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+# delay-seconds is 1*DIGIT; a sign (a negative wait means none) and a fraction are tolerated,
+# an exponent, "inf" or "nan" are not.
+_SECONDS = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds a ``Retry-After`` header value asks to wait, or ``None``.
 
     The value is delta-seconds (``"120"``) or an HTTP-date (``"Wed, 21 Oct 2015 07:28:00 GMT"``),
-    counted from ``now`` (default: the current time). A date in the past gives ``0.0``; the
-    result is never negative. ``None`` when the header is absent, empty or unparseable.
+    counted from ``now`` (default: the current time). A date in the past or a negative number
+    gives ``0.0``: the result is never negative. ``None`` when the header is absent, empty or
+    unparseable.
     """
     if not value:
         return None
     value = value.strip()
     if _SECONDS.fullmatch(value):
-        return float(value)
+        return max(0.0, float(value))
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

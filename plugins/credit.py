@@ -29,8 +29,6 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
 import requests
@@ -41,6 +39,7 @@ from heze_hub.canonical import canonical_json, sha256_hex
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
 from heze_hub.credit_record import RECORD_TYPES, record_decision_number, wire_record
 from heze_hub.errors import Deferred, PermanentError, TransientError
+from heze_hub.http import is_transient_status, retry_after_seconds
 from heze_hub.model import NormalizedItem
 
 log = logging.getLogger(__name__)
@@ -246,28 +245,13 @@ def _http_error(resp: requests.Response) -> Callable[[], Exception] | None:
     except (ValueError, AttributeError):
         detail = ""
     detail = f"：{detail}" if detail else ""
-    if status in (408, 425, 429) or status >= 500:
-        wait = _retry_after(resp.headers.get("Retry-After"))
+    if is_transient_status(status):
+        wait = retry_after_seconds(resp.headers.get("Retry-After"))
         return lambda: TransientError(f"信用平台暂不可用（HTTP {status}）{detail}",
                                       retry_after=wait)
     if status in (401, 403):
         return lambda: PermanentError(f"信用平台拒绝了 API 密钥（HTTP {status}）{detail}")
     return lambda: PermanentError(f"信用平台拒收请求（HTTP {status}）{detail}")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class _Batcher:

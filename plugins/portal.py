@@ -19,7 +19,6 @@ The module also holds the few helpers the file-writing channels share (``atomic_
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import hashlib
 import html
 import json
@@ -30,7 +29,7 @@ import string
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -45,6 +44,7 @@ from heze_hub import hookimpl
 from heze_hub.canonical import sha256_hex
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
 from heze_hub.errors import HubError, PermanentError, TransientError
+from heze_hub.http import is_transient_status, retry_after_seconds
 from heze_hub.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -169,22 +169,6 @@ class PublishedSet:
             for index_no, item in list(self._local.items()):
                 if stored.get(index_no, 0) >= item.version and index_no not in self._dirty:
                     del self._local[index_no]
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds a ``Retry-After`` header asks for: delta-seconds or an HTTP-date (RFC 9110)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(int(value))
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def resolve_dir(configured: str, base: Path) -> Path:
@@ -364,7 +348,7 @@ class PortalChannel(Channel):
                 note="门户网站已处理过该幂等键，返回原文章" if status == 200 else None,
             )
         error = self._scrub(_error_text(resp))
-        if status in (408, 425, 429) or status >= 500:
+        if is_transient_status(status):
             raise TransientError(
                 f"门户网站接口暂时不可用（HTTP {status}）：{error}",
                 retry_after=retry_after_seconds(resp.headers.get("Retry-After")),

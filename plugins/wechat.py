@@ -44,6 +44,7 @@ from urllib3.exceptions import NewConnectionError
 from heze_hub import hookimpl
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
 from heze_hub.errors import PermanentError, TransientError
+from heze_hub.http import is_transient_status
 from heze_hub.model import NormalizedItem
 
 log = logging.getLogger(__name__)
@@ -415,7 +416,7 @@ class WeChatChannel(Channel):
         if sent_is_final and (status >= 500 or (status < 400 and not isinstance(answer, dict))):
             # A gateway's error or a garbled answer: WeChat may have accepted the submit.
             raise PermanentError(_unconfirmed(step, f"应答异常（HTTP {status}）"))
-        if status in (408, 425, 429) or status >= 500:
+        if is_transient_status(status):
             raise TransientError(f"微信接口{step}暂时不可用（HTTP {status}）")
         if status >= 400:
             raise PermanentError(f"微信接口{step}被拒绝（HTTP {status}）")

@@ -16,11 +16,9 @@ then fits whichever way the platform counts, and the link is never cut.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import logging
-import time
 import unicodedata
 
 import requests
@@ -29,6 +27,7 @@ from pydantic import Field, SecretStr
 from heze_hub import hookimpl
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, PublishResult
 from heze_hub.errors import PermanentError, TransientError
+from heze_hub.http import is_transient_status, retry_after_seconds
 from heze_hub.model import NormalizedItem
 
 log = logging.getLogger(__name__)
@@ -127,7 +126,7 @@ class WeiboChannel(Channel):
             raise PermanentError(f"令牌过期，请运维人员更新 access_token（{env}）（{detail}）")
         if code in CONTENT_REJECTED:
             raise PermanentError(f"微博拒绝了内容（{detail}）")
-        if _is_transient_status(response.status_code):
+        if is_transient_status(response.status_code):
             raise TransientError(
                 f"微博接口暂时不可用（HTTP {response.status_code}，{detail}）",
                 retry_after=_retry_after(response),
@@ -259,13 +258,9 @@ def _json(response: requests.Response) -> object:
         return None
 
 
-def _is_transient_status(status: int) -> bool:
-    return status in (408, 425, 429) or status >= 500
-
-
 def _http_error(response: requests.Response) -> Exception:
     status = response.status_code
-    if _is_transient_status(status):
+    if is_transient_status(status):
         return TransientError(
             f"微博接口暂时不可用（HTTP {status}）", retry_after=_retry_after(response)
         )
@@ -276,19 +271,7 @@ def _http_error(response: requests.Response) -> Exception:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), if the answer has one."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
+    return retry_after_seconds(response.headers.get("Retry-After"))
 
 
 @hookimpl

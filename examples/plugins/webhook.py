@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 
 from pydantic import SecretStr
 
@@ -28,6 +26,7 @@ from heze_hub import (
     TransientError,
     hookimpl,
 )
+from heze_hub.http import is_transient_status, retry_after_seconds
 
 
 class WebhookSettings(ChannelSettings):
@@ -56,25 +55,13 @@ class WebhookChannel(Channel):
             headers["Authorization"] = f"Bearer {self.settings.token.get_secret_value()}"
         resp = ctx.session.post(self.settings.url, data=body, headers=headers,
                                 timeout=self.settings.timeout)
-        if resp.status_code in (408, 425, 429) or resp.status_code >= 500:
+        if is_transient_status(resp.status_code):
             raise TransientError(f"接收方暂时不可用（HTTP {resp.status_code}）",
-                                 retry_after=_retry_after(resp.headers.get("Retry-After")))
+                                 retry_after=retry_after_seconds(resp.headers.get("Retry-After")))
         if resp.status_code >= 400:
             raise PermanentError(f"接收方拒绝（HTTP {resp.status_code}）：{resp.text[:200]}")
         answer = resp.json() if resp.content else {}
         return PublishResult(remote_id=answer.get("id"), url=answer.get("url"))
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        from datetime import datetime
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None
 
 
 @hookimpl

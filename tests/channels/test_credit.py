@@ -408,15 +408,6 @@ def test_registers_through_the_hook() -> None:
     assert CreditChannel.title == "信用平台（双公示）"
 
 
-@pytest.mark.parametrize(
-    ("header", "seconds"),
-    [("2", 2.0), ("0", 0.0), ("-5", 0.0), ("soon", None), (None, None),
-     ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
-)
-def test_retry_after_parsing(header: str | None, seconds: float | None) -> None:
-    assert credit_plugin._retry_after(header) == seconds
-
-
 # -- through the hub: the real delivery engine's worker threads -----------------------------------
 def _penalty_files(directory: Path, numbers: range) -> list[str]:
     example = json.loads((EXAMPLES / "05-penalty-environment.json").read_text("utf-8"))

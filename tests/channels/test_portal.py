@@ -29,7 +29,6 @@ from heze_hub_plugins.portal import (
     PortalChannel,
     PortalSettings,
     PublishedSet,
-    retry_after_seconds,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -741,15 +740,6 @@ def test_http_retry_after_as_http_date(tmp_path, cms):
     with pytest.raises(TransientError) as err:
         http_channel(tmp_path, cms.url).publish(POLICY, context())
     assert 80 <= err.value.retry_after <= 91
-
-
-def test_retry_after_parsing():
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert retry_after_seconds("30", now) == 30.0
-    assert retry_after_seconds("Thu, 01 Jan 2026 00:01:00 GMT", now) == 60.0
-    assert retry_after_seconds("Wed, 31 Dec 2025 00:00:00 GMT", now) == 0.0
-    assert retry_after_seconds("soon", now) is None
-    assert retry_after_seconds(None, now) is None
 
 
 def test_http_connection_refused_is_transient(tmp_path):

@@ -473,6 +473,40 @@ def receipts_export(ctx: click.Context, directory: Path) -> None:
     out.print(f"已导出 {cp.size} 条回执到 {escape(str(directory))}（根哈希 {cp.root.hex()}）")
 
 
+@receipts.command("proof")
+@click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("seq", type=int)
+@click.pass_context
+def receipts_proof(ctx: click.Context, directory: Path, seq: int) -> None:
+    """从审计包生成一张回执的包含证明（JSON），部门可据此单独核对自己的回执。"""
+    from .bundle import inclusion_proof_for
+
+    click.echo(json.dumps(inclusion_proof_for(directory, seq), ensure_ascii=False, indent=2))
+
+
+@receipts.command("check")
+@click.argument("receipt", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("proof", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("checkpoint", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--key", "vkey", required=True, metavar="VKEY|FILE", help="公开发布的验证公钥")
+@click.pass_context
+def receipts_check(ctx: click.Context, receipt: Path, proof: Path, checkpoint: Path,
+                   vkey: str) -> None:
+    """核对单张回执（规范 JSON 字节）确已记入签名检查点所承诺的日志。"""
+    from .bundle import verify_receipt_proof
+
+    if Path(vkey).is_file():
+        vkey = Path(vkey).read_text(encoding="utf-8").strip()
+    report = verify_receipt_proof(receipt.read_bytes(), proof.read_text(encoding="utf-8"),
+                                  checkpoint.read_text(encoding="utf-8"), vkey)
+    if report.ok:
+        out.print(f"[green]核对通过[/]：回执在大小为 {report.checkpoint_size} 的签名日志中")
+    else:
+        for p in report.problems:
+            out.print(f"[red]核对未通过[/]：{escape(p)}")
+        ctx.exit(ExitStatus.FAILED)
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--known", multiple=True, type=click.Path(path_type=Path, exists=True,

@@ -44,6 +44,7 @@ class Hub:
             config.resolve(config.hub.plugins_dir) if config.hub.plugins_dir else None
         )
         self.store = Store(config.database_url)
+        self._content_secret: bytes | None = None
         self.info = HubInfo(
             public_url=config.hub.public_url,
             state_dir=self.state_dir,
@@ -62,6 +63,29 @@ class Hub:
             if self._secrets
             else None
         )
+
+    def content_secret(self) -> bytes:
+        """The hub's key for hashing 双公示 records into content hashes; created on first use."""
+        if self._content_secret is None:
+            path = self.config.signing_key_path.with_name("content.key")
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not path.exists():
+                # Written aside and linked into place: a concurrent process either sees the
+                # whole key or none, and only one key ever wins.
+                tmp = path.with_name(f".content.key.{os.getpid()}")
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(os.urandom(32))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    pass
+                finally:
+                    tmp.unlink()
+            self._content_secret = path.read_bytes()
+        return self._content_secret
 
     # -- the receipt log's checkpoints ------------------------------------------------------
     def signing_key(self) -> SigningKey:
@@ -105,7 +129,7 @@ class Hub:
         problems: list[str] = []
         for path in paths:
             try:
-                p = normalize(load_item(Path(path)))
+                p = normalize(load_item(Path(path)), secret=self.content_secret())
             except InputError as exc:
                 problems.append(str(exc))
                 continue

@@ -7,6 +7,7 @@ channel can forget to; only the credit platform's full record stays unmasked.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -62,7 +63,7 @@ def to_shanghai(value: datetime) -> datetime:
     return value.replace(tzinfo=TZ) if value.tzinfo is None else value.astimezone(TZ)
 
 
-def normalize(loaded: LoadedItem) -> PreparedItem:
+def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
     """Check and normalize one loaded item file; raise :class:`InputError` naming the field."""
     f = loaded.fields
     where = str(loaded.path)
@@ -153,13 +154,19 @@ def normalize(loaded: LoadedItem) -> PreparedItem:
         identity=_identity(f.index_no, content),
         explicit_index_no=f.index_no,
         content=content,
-        content_sha256=content_hash(content),
+        content_sha256=content_hash(content, secret=secret),
         source=loaded.path,
     )
 
 
-def content_hash(content: dict[str, Any]) -> str:
-    """SHA-256 over the canonical JSON of the normalized content (DESIGN §3)."""
+def content_hash(content: dict[str, Any], *, secret: bytes = b"") -> str:
+    """SHA-256 over the canonical JSON of the normalized content (DESIGN §3).
+
+    The full 双公示 record enters the hash only as an HMAC keyed with the hub's ``secret``: the
+    hash is published (receipts, the portal's JSON), and a natural person's masked ID number has
+    only about 36,500 possible birth dates, so a plain hash over it would give the number away to
+    anyone willing to try them all.
+    """
     probe = NormalizedItem(
         index_no="-",
         version=1,
@@ -168,6 +175,8 @@ def content_hash(content: dict[str, Any]) -> str:
         **content,
     )
     data = probe.model_dump(mode="json", exclude=_NOT_CONTENT)
+    if data["credit"] is not None:
+        data["credit"] = hmac.new(secret, canonical_json(data["credit"]), "sha256").hexdigest()
     for a in data["attachments"]:
         a.pop("source", None)  # where the file lay on the submitting machine is not content
     return sha256_hex(canonical_json(data))

@@ -430,3 +430,17 @@ def test_same_instant_same_hash(tmp_path: Path) -> None:
     a = prepare(write_md(tmp_path / "a", {**FRONT, "decided_at": "2018-07-12T16:30:00"}))
     b = prepare(write_md(tmp_path / "b", {**FRONT, "decided_at": "2018-07-12T08:30:00Z"}))
     assert a.content_sha256 == b.content_sha256
+
+
+def test_credit_record_enters_the_content_hash_only_keyed(tmp_path: Path) -> None:
+    # The hash is public (receipts, portal JSON); a masked ID number has few possible values, so
+    # the full record must not be recoverable by hashing guesses without the hub's secret.
+    from heze_hub.item import load_item
+    from heze_hub.normalize import normalize
+
+    penalty = load_item(EXAMPLES / "05-penalty-environment.json")
+    notice = load_item(EXAMPLES / "09-air-quality-monthly.md")
+    assert normalize(penalty, secret=b"a" * 32).content_sha256 != normalize(
+        penalty, secret=b"b" * 32).content_sha256
+    assert normalize(notice, secret=b"a" * 32).content_sha256 == normalize(
+        notice, secret=b"b" * 32).content_sha256

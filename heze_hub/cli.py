@@ -275,9 +275,13 @@ def channels(ctx: click.Context, check: bool, as_json: bool) -> None:
             for k, v in sorted(hub.plugins.channel_types.items())
         ]
         if as_json:
-            click.echo(
-                json.dumps({"plugins": plugins, "channels": rows}, ensure_ascii=False, indent=2)
-            )
+            # One object per configured channel, then one per installed plugin no channel uses
+            # (channel null): an array of objects, like every --json output (DESIGN §9).
+            used = {r["plugin"] for r in rows}
+            unused = [{"channel": None, "plugin": p["plugin"], "title": p["title"],
+                       "enabled": False, "problems": []}
+                      for p in plugins if p["plugin"] not in used]
+            click.echo(json.dumps(rows + unused, ensure_ascii=False, indent=2))
         else:
             table = Table("插件", "名称", "来源", title="已安装的渠道插件")
             for p in plugins:

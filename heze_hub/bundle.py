@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from .canonical import canonical_json
 from .errors import HubError
+from .files import atomic_write, atomic_writer
 from .merkle import (
     EMPTY_ROOT,
     HashList,
@@ -125,12 +126,6 @@ def _capped(items: Sequence[T], fmt: Callable[[T], str], kind: str) -> list[str]
 # -- export --------------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def export_bundle(
     directory: str | os.PathLike[str],
     receipt_lines: Iterable[bytes],
@@ -151,28 +146,21 @@ def export_bundle(
         raise BundleError(f"检查点不能导出：{e}") from e
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    receipts = out / RECEIPTS_FILE
-    tmp = receipts.with_name(receipts.name + ".tmp")
     builder = TreeBuilder()
-    try:
-        with open(tmp, "wb") as f:
-            for line in receipt_lines:
-                if b"\n" in line:
-                    raise BundleError(f"seq {builder.size} 的回执含有换行符，不是规范 JSON")
-                builder.append(line)
-                f.write(line)
-                f.write(b"\n")
+    with atomic_writer(out / RECEIPTS_FILE) as f:
+        for line in receipt_lines:
+            if b"\n" in line:
+                raise BundleError(f"seq {builder.size} 的回执含有换行符，不是规范 JSON")
+            builder.append(line)
+            f.write(line)
+            f.write(b"\n")
         if builder.size != cp.size or builder.root() != cp.root:
             raise BundleError(
                 f"回执与检查点不一致：导出了 {builder.size} 条回执，根哈希 "
                 f"{builder.root().hex()}；检查点记录 {cp.size} 条，根哈希 {cp.root.hex()}"
             )
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, receipts)
-    _write_atomic(out / CHECKPOINT_FILE, checkpoint_note.encode("utf-8"))
-    _write_atomic(out / PUBKEY_FILE, (key.line() + "\n").encode("ascii"))
+    atomic_write(out / CHECKPOINT_FILE, checkpoint_note)
+    atomic_write(out / PUBKEY_FILE, key.line() + "\n")
     return cp
 
 

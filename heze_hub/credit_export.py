@@ -11,14 +11,13 @@ for the platform's importer and altering it would alter the record.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .credit_record import AMOUNT_FIELDS, FIELDS, format_amount, wire_record
 from .credit_record import record_type as type_of
+from .files import atomic_writer
 
 
 def csv_cell(name: str, value: Any) -> str:
@@ -44,19 +43,13 @@ def write_csv(records: Iterable[Mapping[str, Any]], record_type: str, path: str 
     columns = FIELDS[record_type]
     path = Path(path)
     rows = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
-            writer = csv.writer(f, lineterminator="\r\n")
-            writer.writerow(columns)
-            for record in records:
-                if type_of(record) != record_type:
-                    raise ValueError(f"a {type_of(record)} record in a {record_type} file")
-                wire = wire_record(record)
-                writer.writerow([csv_cell(name, wire.get(name)) for name in columns])
-                rows += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, mode=0o600, encoding="utf-8-sig") as f:
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(columns)
+        for record in records:
+            if type_of(record) != record_type:
+                raise ValueError(f"a {type_of(record)} record in a {record_type} file")
+            wire = wire_record(record)
+            writer.writerow([csv_cell(name, wire.get(name)) for name in columns])
+            rows += 1
     return rows

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from .channel import Channel, HubInfo
 from .config import Config
 from .errors import ConfigError, InputError
+from .files import atomic_write
 from .item import load_item
 from .merkle import TreeBuilder
 from .normalize import PreparedItem, normalize, now
@@ -107,8 +108,8 @@ class Hub:
         key = self.signing_key()
         note = sign_checkpoint(key, builder.size, builder.root())
         self.store.add_checkpoint(builder.size, note, now())
-        _write_atomic(self.state_dir / "checkpoint", note)
-        _write_atomic(self.state_dir / "hub.pub", key.vkey() + "\n")
+        atomic_write(self.state_dir / "checkpoint", note)
+        atomic_write(self.state_dir / "hub.pub", key.vkey() + "\n")
         return builder.size, note
 
     def close(self) -> None:
@@ -150,12 +151,6 @@ class Hub:
             raise ConfigError(
                 "以下渠道已启用但配置不完整，未发送任何内容：\n" + "\n".join(problems)
             )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _secret_values(channels: Iterable[Channel]) -> list[str]:

@@ -18,7 +18,6 @@ The module also holds the few helpers the file-writing channels share (``atomic_
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import html
 import json
@@ -26,7 +25,6 @@ import os
 import posixpath
 import re
 import string
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
@@ -44,6 +42,7 @@ from heze_hub import hookimpl
 from heze_hub.canonical import sha256_hex
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
 from heze_hub.errors import HubError, PermanentError, TransientError
+from heze_hub.files import atomic_write, atomic_writer
 from heze_hub.http import is_transient_status, retry_after_seconds
 from heze_hub.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
 
@@ -52,34 +51,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 # =============================================================================================
 # Shared helpers for channels that write files and rebuild them from the store
 # =============================================================================================
-
-
-def atomic_write(path: Path, data: bytes, *, only_if_changed: bool = False) -> bool:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
-
-    A temporary file in the same directory is written, fsynced and renamed over ``path``; the
-    rename is atomic, so after a crash the old file or the new one is there, whole. With
-    ``only_if_changed`` an identical existing file is left alone. Returns whether it wrote.
-    """
-    if only_if_changed:
-        with contextlib.suppress(OSError):
-            if path.stat().st_size == len(data) and path.read_bytes() == data:
-                return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates 0600; the web server must be able to read what we publish.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return True
 
 
 def merge_latest(*sources: Iterable[NormalizedItem]) -> list[NormalizedItem]:
@@ -520,32 +491,19 @@ def _copy_checked(attachment: Attachment, dest: Path) -> None:
     ):
         return
     src = Path(attachment.source)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with src.open("rb") as f:
-                    for chunk in iter(lambda: f.read(1 << 20), b""):
-                        digest.update(chunk)
-                        out.write(chunk)
-            except FileNotFoundError:
-                raise PermanentError(
-                    f"附件《{attachment.title}》的源文件不存在：{src}"
-                ) from None
-            out.flush()
-            os.fsync(out.fileno())
+    with atomic_writer(dest) as out:
+        try:
+            with src.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except FileNotFoundError:
+            raise PermanentError(f"附件《{attachment.title}》的源文件不存在：{src}") from None
         if digest.hexdigest() != attachment.sha256:
             raise PermanentError(
                 f"附件《{attachment.title}》（{src}）在规范化之后被改动过：SHA-256 不符"
             )
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _file_sha256(path: Path) -> str:

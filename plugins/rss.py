@@ -35,8 +35,9 @@ from heze_hub import hookimpl
 from heze_hub.canonical import canonical_json, sha256_hex
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
 from heze_hub.errors import HubError, TransientError
+from heze_hub.files import atomic_write
 from heze_hub.model import CATEGORY_LABELS, KIND_LABELS, NormalizedItem
-from heze_hub_plugins.portal import PublishedSet, atomic_write, local_time, resolve_dir
+from heze_hub_plugins.portal import PublishedSet, local_time, resolve_dir
 
 #: Namespace of the hub's own feed elements. ``hub:checkpoint`` holds the signed note text
 #: (C2SP tlog-checkpoint in a C2SP signed note) exactly as ``hub receipts export`` writes it.

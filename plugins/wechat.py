@@ -25,10 +25,8 @@ import html
 import json
 import logging
 import mimetypes
-import os
 import re
 import struct
-import tempfile
 import threading
 import time
 import unicodedata
@@ -44,6 +42,7 @@ from urllib3.exceptions import NewConnectionError
 from heze_hub import hookimpl
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
 from heze_hub.errors import PermanentError, TransientError
+from heze_hub.files import atomic_write
 from heze_hub.http import is_transient_status
 from heze_hub.model import NormalizedItem
 
@@ -277,7 +276,7 @@ class WeChatChannel(Channel):
             if not media_id:
                 raise PermanentError("微信上传封面的应答中没有 media_id")
             cache[key] = media_id
-            _write_json_atomic(cache_file, cache)
+            atomic_write(cache_file, _json_bytes(cache), 0o600)
             return media_id
 
     # -- health -------------------------------------------------------------------------------
@@ -736,20 +735,6 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _write_json_atomic(path: Path, value: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(_json_bytes(value))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 _QUERY_TOKEN = re.compile(r"(access_token=)[^&\s\"']+")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import posixpath
 import socket
 import threading
@@ -797,16 +796,6 @@ def test_http_check_reaches_the_cms_without_publishing(tmp_path, cms):
     problems = http_channel(tmp_path, f"http://127.0.0.1:{port}").check(requests.Session())
     assert problems and "无法连接" in problems[0] and TOKEN not in problems[0]
     assert http_channel(tmp_path, cms.url, token=None).check(requests.Session())
-
-
-def test_static_writes_are_atomic_helper(tmp_path):
-    target = tmp_path / "a" / "b.txt"
-    assert portal.atomic_write(target, b"one")
-    assert not portal.atomic_write(target, b"one", only_if_changed=True)
-    assert portal.atomic_write(target, b"two", only_if_changed=True)
-    assert target.read_bytes() == b"two"
-    assert oct(os.stat(target).st_mode & 0o777) == oct(0o644)
-    assert no_temp_files(tmp_path)
 
 
 def test_http_against_the_sandbox_cms(tmp_path):

@@ -1,0 +1,84 @@
+"""Writing files so that a reader, or the next run after a crash, sees the old file or the new one.
+
+A temporary file is created in the target's own directory (so the rename stays on one file
+system), written, flushed and fsynced, given its final mode and renamed over the target with
+:func:`os.replace`, which is atomic. If anything fails on the way the temporary file is removed
+and the target is left as it was.
+
+Used by the core (receipt bundles, checkpoints, credit CSV exports) and by the channels that
+write files (the portal's static site, the RSS feeds, WeChat's cover cache). The sandbox keeps
+its own copy on purpose: it is an independent fake and imports no hub code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_write", "atomic_writer"]
+
+
+@contextlib.contextmanager
+def atomic_writer(
+    path: str | os.PathLike[str], *, mode: int = 0o644, encoding: str | None = None
+) -> Iterator[IO[Any]]:
+    """Stream into ``path`` atomically: ``with atomic_writer(p) as f: f.write(...)``.
+
+    The file is binary unless ``encoding`` is given; text is written without newline
+    translation. ``path`` appears, with permissions ``mode``, only when the block ends without
+    an exception; an exception removes the temporary file and propagates. Missing parent
+    directories are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        if encoding is None:
+            f: IO[Any] = os.fdopen(fd, "wb")
+        else:
+            f = os.fdopen(fd, "w", encoding=encoding, newline="")
+        with f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp creates 0600, whatever the umask; readers such as a web server need ``mode``.
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write(
+    path: str | os.PathLike[str],
+    data: bytes | str,
+    mode: int = 0o644,
+    *,
+    only_if_changed: bool = False,
+) -> bool:
+    """Replace ``path`` with ``data`` (``str`` is written as UTF-8) atomically.
+
+    With ``only_if_changed`` an existing file with exactly these bytes is left alone (its
+    modification time too). Returns whether the file was written.
+    """
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if only_if_changed and _has_bytes(path, data):
+        return False
+    with atomic_writer(path, mode=mode) as f:
+        f.write(data)
+    return True
+
+
+def _has_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+

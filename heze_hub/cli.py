@@ -23,6 +23,7 @@ from .config import load_config
 from .errors import ConfigError, HubError, InputError
 from .hub import Hub
 from .normalize import now
+from .outbox import Outcome
 from .receipts import FINISHED, ReceiptFilter, list_receipts
 from .registry import PluginWarning
 from .status import STATE_LABELS, ExitStatus
@@ -156,7 +157,7 @@ def _dry_run(hub: Hub, prepared: list[Any], only: tuple[str, ...], as_json: bool
 
 
 @contextmanager
-def _progress(total_items: int, quiet: bool) -> Iterator[Callable[[delivery.Outcome], None]]:
+def _progress(total_items: int, quiet: bool) -> Iterator[Callable[[Outcome], None]]:
     if quiet or not err.is_terminal or total_items < 2:
         yield lambda _o: None
         return
@@ -168,7 +169,7 @@ def _progress(total_items: int, quiet: bool) -> Iterator[Callable[[delivery.Outc
 
 
 def _show_run(report: delivery.RunReport, as_json: bool) -> None:
-    outcomes: dict[tuple[str, int], list[delivery.Outcome]] = {}
+    outcomes: dict[tuple[str, int], list[Outcome]] = {}
     for reg in report.items:
         outcomes[(reg.item.index_no, reg.item.version)] = list(reg.done)
     for o in report.outcomes:
@@ -212,7 +213,7 @@ def _show_run(report: delivery.RunReport, as_json: bool) -> None:
     )
 
 
-def _outcome_dict(o: delivery.Outcome) -> dict[str, Any]:
+def _outcome_dict(o: Outcome) -> dict[str, Any]:
     return {
         "channel": o.channel,
         "status": o.status,
@@ -224,7 +225,7 @@ def _outcome_dict(o: delivery.Outcome) -> dict[str, Any]:
     }
 
 
-def _outcome_line(o: delivery.Outcome) -> str:
+def _outcome_line(o: Outcome) -> str:
     color = {"published": "green", "failed": "red", "unconfirmed": "yellow"}.get(o.status, "dim")
     text = f"[{color}]{STATE_LABELS.get(o.status, o.status)}[/] {escape(o.channel)}"
     if o.url:

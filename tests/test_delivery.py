@@ -18,6 +18,7 @@ from heze_hub import (
     PublishResult,
     TransientError,
     delivery,
+    outbox,
 )
 from heze_hub.config import load_config
 from heze_hub.hub import Hub
@@ -153,7 +154,7 @@ def test_retry_after_is_honoured(make_hub, tmp_path: Path) -> None:
     ScriptedChannel.script = ["transient:7", "ok"]
     paths = [write_item(tmp_path / "a.md", "测试通知")]
     with delivery.Deliverer(hub, sleep=slept.append) as d:
-        reg = delivery.register(hub, hub.prepare(paths)[0])
+        reg = outbox.register(hub, hub.prepare(paths)[0])
         [row] = reg.to_run
         outcome = d.submit(row, reg.item).result()
     assert outcome.status == "published"
@@ -232,9 +233,9 @@ def test_slow_channel_does_not_delay_another(make_hub, tmp_path: Path) -> None:
     assert fast_done < slow_done
 
 
-def _interrupt(hub: Hub, tmp_path: Path) -> delivery.Registered:
+def _interrupt(hub: Hub, tmp_path: Path) -> outbox.Registered:
     """Record an item's deliveries and leave them as a killed process would: publishing."""
-    reg = delivery.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
+    reg = outbox.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
     hub.store.write(lambda conn: conn.execute(
         deliveries.update().values(status="publishing", owner="elsewhere:999999999:1")))
     return reg
@@ -277,9 +278,9 @@ def test_interrupted_delivery_on_a_resend_safe_channel_is_resent(make_hub, tmp_p
 
 def test_delivery_claimed_by_a_live_process_is_left_alone(make_hub, tmp_path) -> None:
     hub = make_hub("[channels.a]\nplugin = \"scripted\"\n")
-    delivery.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
+    outbox.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
     hub.store.write(lambda conn: conn.execute(
-        deliveries.update().values(status="publishing", owner=delivery.OWNER)))
+        deliveries.update().values(status="publishing", owner=outbox.OWNER)))
     assert delivery.retry(hub).outcomes == []
 
 

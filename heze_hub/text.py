@@ -1,4 +1,5 @@
-"""Text cleanup for titles and summaries, and canonical document numbers (DESIGN §3).
+"""Text cleanup for titles and summaries, canonical document numbers (DESIGN §3), and shortening
+text to a channel's length limit.
 
 Source documents reach the hub through copy-and-paste from Word and PDF exports, which leaves
 stray spaces between Chinese characters, half-width punctuation inside Chinese sentences and
@@ -10,14 +11,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 __all__ = [
+    "CLAUSE_ENDS",
     "DOC_NUMBER_YEARS",
+    "ELLIPSIS",
     "INDEX_NO_RE",
+    "SENTENCE_ENDS",
+    "TRAILING_PUNCT",
     "canonical_doc_number",
     "canonical_reference",
     "clean_text",
+    "first_unclosed",
     "is_cjk",
+    "last_boundary",
+    "safe_cut",
+    "shorten",
 ]
 
 #: Years a document number may carry: the People's Republic's documents only.
@@ -251,3 +261,87 @@ def canonical_reference(s: str) -> str:
             f"无法识别的被解读文件：{s}，应为 索引号（如 MB2858123/2018-00015）"
             "或文号（如 菏政发〔2018〕15号）"
         ) from None
+
+
+# --- shortening to a platform's limit ------------------------------------------------------------
+#: Where a shortened text may end, best first: a sentence, else a clause.
+SENTENCE_ENDS = "。！？；!?;"
+CLAUSE_ENDS = "，、：,: \u3000"
+#: Stripped from the end of a shortened text before the ellipsis: closing marks, and openers
+#: that would stand alone.
+TRAILING_PUNCT = SENTENCE_ENDS + CLAUSE_ENDS + "（《“‘([\"'—-"
+ELLIPSIS = "…"
+
+_BRACKETS = {"（": "）", "(": ")", "《": "》", "“": "”", "‘": "’", "【": "】", "〔": "〕",
+             "「": "」", "『": "』", "[": "]"}
+_JOINERS = "\u200d\ufe0e\ufe0f"  # zero-width joiner, variation selectors
+
+
+def safe_cut(text: str, end: int) -> int:
+    """``end`` moved back so that ``text[:end]`` splits no character sequence (combining mark,
+    joiner, variation selector) and no Latin word or number, unless that word is all there is."""
+    while 0 < end < len(text) and (
+        unicodedata.combining(text[end]) or text[end] in _JOINERS or text[end - 1] == "\u200d"
+    ):
+        end -= 1
+    start = end
+    while 0 < start < len(text) and _is_word(text[start - 1]) and _is_word(text[start]):
+        start -= 1
+    return start or end
+
+
+def _is_word(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def last_boundary(text: str, end: int, marks: str, floor: int = 0) -> int | None:
+    """The position just after the last of ``marks`` in ``text[:end]``, if it is past ``floor``."""
+    for i in range(end, floor, -1):
+        if text[i - 1] in marks:
+            return i
+    return None
+
+
+def first_unclosed(text: str) -> int | None:
+    """Position of the outermost bracket or quote that ``text`` opens and does not close."""
+    stack: list[int] = []
+    for i, char in enumerate(text):
+        if char in _BRACKETS:
+            stack.append(i)
+        elif stack and char == _BRACKETS[text[stack[-1]]]:
+            stack.pop()
+    return stack[0] if stack else None
+
+
+def shorten(
+    text: str,
+    limit: int,
+    ellipsis: str = ELLIPSIS,
+    *,
+    width: Callable[[str], int] | None = None,
+) -> str:
+    """``text`` if it fits in ``limit``, else a prefix ending with ``ellipsis`` that fits.
+
+    Length is counted in characters, or with ``width(char)`` per character when a platform
+    counts otherwise (Weibo). The cut prefers the end of a sentence, then of a clause, and
+    leaves no bracket or quote open, as long as that keeps at least 60% of the room; it never
+    splits a character sequence nor a Latin word or number (see :func:`safe_cut`).
+    """
+    size = len if width is None else (lambda s: sum(map(width, s)))
+    if size(text) <= limit:
+        return text
+    room = max(limit - size(ellipsis), 0)
+    end = room
+    if width is not None:
+        end = used = 0
+        while end < len(text) and used + width(text[end]) <= room:
+            used += width(text[end])
+            end += 1
+    floor = end * 6 // 10
+    end = (last_boundary(text, end, SENTENCE_ENDS, floor)
+           or last_boundary(text, end, CLAUSE_ENDS, floor)
+           or safe_cut(text, end))
+    opened = first_unclosed(text[:end])
+    if opened is not None and opened >= floor:
+        end = opened
+    return text[:end].rstrip(TRAILING_PUNCT) + ellipsis

@@ -29,7 +29,6 @@ import re
 import struct
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -45,6 +44,14 @@ from heze_hub.errors import PermanentError, TransientError
 from heze_hub.files import atomic_write
 from heze_hub.http import is_transient_status
 from heze_hub.model import NormalizedItem
+from heze_hub.text import (
+    ELLIPSIS,
+    SENTENCE_ENDS,
+    TRAILING_PUNCT,
+    last_boundary,
+    safe_cut,
+    shorten,
+)
 
 log = logging.getLogger(__name__)
 
@@ -497,73 +504,6 @@ def article_content(item: NormalizedItem, url: str) -> str:
     return truncate_html(content, CONTENT_MAX, read_more_url=url)
 
 
-SENTENCE_ENDS = "。！？；!?;"
-CLAUSE_ENDS = "，、：,: \u3000"
-TRAILING_PUNCT = SENTENCE_ENDS + CLAUSE_ENDS + "（《“‘([\"'—-"
-ELLIPSIS = "…"
-
-
-def _safe_cut(text: str, end: int) -> int:
-    """Move a cut back so it splits no character sequence (combining mark, joiner, selector)
-    and no Latin word or number, unless that word is all there is."""
-    while 0 < end < len(text) and (
-        unicodedata.combining(text[end])
-        or text[end] in "\u200d\ufe0e\ufe0f"
-        or text[end - 1] == "\u200d"
-    ):
-        end -= 1
-    start = end
-    while 0 < start < len(text) and _is_word(text[start - 1]) and _is_word(text[start]):
-        start -= 1
-    return start or end
-
-
-def _is_word(char: str) -> bool:
-    return char.isascii() and char.isalnum()
-
-
-def _boundary(text: str, end: int, marks: str, floor: int) -> int | None:
-    """The position just after the last of ``marks`` in ``text[:end]``, if it is past ``floor``."""
-    for i in range(end, floor, -1):
-        if text[i - 1] in marks:
-            return i
-    return None
-
-
-def shorten(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
-    """``text`` if it fits in ``limit`` characters, else a prefix ending with ``ellipsis``.
-
-    The cut prefers the end of a sentence, then of a clause, and leaves no bracket or quote
-    open, as long as that keeps at least 60% of the room; it never splits a character sequence.
-    """
-    if len(text) <= limit:
-        return text
-    room = max(limit - len(ellipsis), 0)
-    floor = room * 6 // 10
-    end = (_boundary(text, room, SENTENCE_ENDS, floor)
-           or _boundary(text, room, CLAUSE_ENDS, floor)
-           or _safe_cut(text, room))
-    opened = _first_unclosed(text[:end])
-    if opened is not None and opened >= floor:
-        end = opened
-    return text[:end].rstrip(TRAILING_PUNCT + " ") + ellipsis
-
-
-_BRACKETS = {"（": "）", "(": ")", "《": "》", "“": "”", "‘": "’", "【": "】", "〔": "〕",
-             "「": "」", "『": "』", "[": "]"}
-
-
-def _first_unclosed(text: str) -> int | None:
-    """Position of the outermost bracket or quote that ``text`` opens and does not close."""
-    stack: list[int] = []
-    for i, char in enumerate(text):
-        if char in _BRACKETS:
-            stack.append(i)
-        elif stack and char == _BRACKETS[text[stack[-1]]]:
-            stack.pop()
-    return stack[0] if stack else None
-
-
 _VOID_TAGS = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
      "track", "wbr"}
@@ -642,12 +582,12 @@ def truncate_html(source: str, limit: int, *, read_more_url: str) -> str:
             continue
         if kind == "text":
             room = budget - size - len(_closing(stack)) - len(ELLIPSIS)
-            end = _boundary(raw, room, SENTENCE_ENDS, 0) if room > 0 else None
+            end = last_boundary(raw, room, SENTENCE_ENDS) if room > 0 else None
             if end is None and last_block is not None and last_block[1] >= budget // 2:
                 del out[last_block[0]:]
                 stack = last_block[2]
             elif room > 0:
-                kept = raw[: end or _safe_cut(raw, room)].rstrip(TRAILING_PUNCT + " ")
+                kept = raw[: end or safe_cut(raw, room)].rstrip(TRAILING_PUNCT)
                 out.append(kept + ELLIPSIS)
                 cut_in_text = True
         break

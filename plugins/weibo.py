@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import unicodedata
 
 import requests
 from pydantic import Field, SecretStr
@@ -29,6 +28,7 @@ from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, PublishR
 from heze_hub.errors import PermanentError, TransientError
 from heze_hub.http import is_transient_status, retry_after_seconds
 from heze_hub.model import NormalizedItem
+from heze_hub.text import shorten
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +71,17 @@ class WeiboChannel(Channel):
         return {"status": self.status_text(item)}
 
     def status_text(self, item: NormalizedItem) -> str:
-        """The title, shortened with "…" if needed, a space and the item's portal URL."""
+        """The title, shortened with "…" if needed, a space and the item's portal URL.
+
+        The title is cut by the hub's common rule (:func:`heze_hub.text.shorten`, as for WeChat's
+        titles: at a sentence or clause end, no bracket left open, no character sequence or Latin
+        word split), with the room counted in Weibo's half-字 units.
+        """
         url = self.hub.item_url(item.index_no)
         room = 2 * STATUS_MAX - _units(" " + url)
         if room < _units("…") + 2:
             raise PermanentError(f"门户链接过长，无法放入 {STATUS_MAX} 字的微博：{url}")
-        return f"{_fit(item.title, room)} {url}"
+        return f"{shorten(item.title, room, width=_char_units)} {url}"
 
     # -- publish ------------------------------------------------------------------------------
     def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
@@ -194,61 +199,18 @@ class WeiboChannel(Channel):
         return []
 
 
+def _char_units(char: str) -> int:
+    """Half-"字" units of one character in Weibo's count: ASCII 1, a BMP character 2, others 4."""
+    return 1 if ord(char) < 0x80 else 2 if ord(char) <= 0xFFFF else 4
+
+
 def _units(text: str) -> int:
-    """Half-"字" units of Weibo's count: ASCII counts 1, a BMP character 2, others 4."""
-    return sum(1 if ord(c) < 0x80 else 2 if ord(c) <= 0xFFFF else 4 for c in text)
+    return sum(map(_char_units, text))
 
 
 def weibo_length(text: str) -> int:
     """Length of ``text`` in Weibo's 字 (see the module docstring)."""
     return -(-_units(text) // 2)
-
-
-def _fit(text: str, room: int) -> str:
-    """``text`` if it takes at most ``room`` units, else a prefix ending with "…".
-
-    The same rule as WeChat's titles: the cut prefers a clause or sentence end in the last 40% of
-    the kept text, leaves no bracket open there, and never splits a character sequence
-    (combining mark, zero-width joiner, variation selector) nor a Latin word or number.
-    """
-    if _units(text) <= room:
-        return text
-    room -= _units("…")
-    end = used = 0
-    while end < len(text) and used + _units(text[end]) <= room:
-        used += _units(text[end])
-        end += 1
-    while 0 < end < len(text) and (
-        unicodedata.combining(text[end]) or text[end] in "\u200d\ufe0e\ufe0f"
-        or text[end - 1] == "\u200d"
-    ):
-        end -= 1
-    start = end  # nor a Latin word or number, unless it is all there is
-    while 0 < start < len(text) and _is_word(text[start - 1]) and _is_word(text[start]):
-        start -= 1
-    end = start or end
-    floor = end * 6 // 10
-    for i in range(end, floor, -1):
-        if text[i - 1] in "。！？；，、：!?;,: \u3000":
-            end = i
-            break
-    stack: list[int] = []  # leave no bracket or quote open
-    for i, char in enumerate(text[:end]):
-        if char in _BRACKETS:
-            stack.append(i)
-        elif stack and char == _BRACKETS[text[stack[-1]]]:
-            stack.pop()
-    if stack and stack[0] >= floor:
-        end = stack[0]
-    return text[:end].rstrip("。！？；，、：!?;,: \u3000（《“([—-") + "…"
-
-
-_BRACKETS = {"（": "）", "(": ")", "《": "》", "“": "”", "‘": "’", "【": "】", "〔": "〕",
-             "「": "」", "『": "』", "[": "]"}
-
-
-def _is_word(char: str) -> bool:
-    return char.isascii() and char.isalnum()
 
 
 def _json(response: requests.Response) -> object:

@@ -1,10 +1,20 @@
-"""Text cleanup and canonical document numbers (DESIGN §3), table-driven."""
+"""Text cleanup, canonical document numbers (DESIGN §3) and shortening, table-driven."""
 
 from __future__ import annotations
 
 import pytest
 
-from heze_hub.text import canonical_doc_number, canonical_reference, clean_text
+from heze_hub.text import (
+    CLAUSE_ENDS,
+    SENTENCE_ENDS,
+    canonical_doc_number,
+    canonical_reference,
+    clean_text,
+    first_unclosed,
+    last_boundary,
+    safe_cut,
+    shorten,
+)
 
 DOC_NUMBERS = [
     # the forms named in DESIGN §3
@@ -170,3 +180,62 @@ def test_clean_text_on_example_titles_is_unchanged() -> None:
     ]
     for t in titles:
         assert clean_text(t) == t
+
+
+# -- shortening --------------------------------------------------------------------------------
+
+SHORTEN = [
+    ("短标题", 32, "短标题"),
+    ("一二三四五", 5, "一二三四五"),  # exactly the limit: unchanged
+    # a sentence end wins over a later clause end, if it keeps 60% of the room
+    ("一二三四五六七。八九十，一二三四五六七八九十", 14, "一二三四五六七…"),
+    ("一二三四五六七八九十，一二三四五六七八九十。一二三四五六七八九十", 25,
+     "一二三四五六七八九十，一二三四五六七八九十…"),
+    # a clause end when there is no sentence end
+    ("一二三四五六七八，九十一二三四五六七八九十", 12, "一二三四五六七八…"),
+    # a boundary too early is not taken: the cut falls between two characters
+    ("一二。三四五六七八九十一二三四五六七八九十", 10, "一二。三四五六七八…"),
+    ("关于2018年度菏泽市财政预算执行情况", 8, "关于2018年…"),
+    ("关于2018年度菏泽市财政预算执行情况", 5, "关于…"),  # no number cut in two
+    ("Annualreportontheopeningofgovernmentinformation", 10, "Annualrep…"),  # one word: cut it
+    ("菏泽市人民政府关于印发菏泽市乡村振兴战略规划（2018—2022年）的通知", 32,
+     "菏泽市人民政府关于印发菏泽市乡村振兴战略规划…"),  # no bracket left open
+    ("e\u0301e\u0301e\u0301e\u0301", 4, "e\u0301…"),  # no combining mark cut off
+    ("一二三👩\u200d💻四五六七八九", 6, "一二三…"),  # no joined emoji split
+]
+
+
+@pytest.mark.parametrize(("text", "limit", "expected"), SHORTEN)
+def test_shorten(text: str, limit: int, expected: str) -> None:
+    assert shorten(text, limit) == expected
+    assert len(shorten(text, limit)) <= limit
+
+
+def test_shorten_with_a_width_and_another_ellipsis() -> None:
+    def width(char: str) -> int:  # Weibo-like: ASCII half, anything else whole
+        return 1 if char.isascii() else 2
+
+    text = "关于ABC公司2018年度信用报告的公示"
+    short = shorten(text, 20, width=width)
+    assert short == "关于ABC公司2018年…"
+    assert sum(map(width, short)) <= 20
+    assert shorten(text, 100, width=width) == text
+    assert shorten("一二三四五六七八九十", 6, "...") == "一二三..."
+
+
+def test_shorten_never_leaves_trailing_punctuation_before_the_ellipsis() -> None:
+    for limit in range(3, 30):
+        short = shorten("甲乙丙，丁戊己；庚辛壬。“癸子丑”（寅卯辰）", limit)
+        assert short[-2] not in SENTENCE_ENDS + CLAUSE_ENDS + "（“", short
+
+
+def test_cut_helpers() -> None:
+    assert safe_cut("abc def", 2) == 2  # the word is all there is: cut it
+    assert safe_cut("关于abc", 4) == 2
+    assert safe_cut("关于e\u0301x", 3) == 2
+    assert last_boundary("甲，乙。丙", 5, SENTENCE_ENDS) == 4
+    assert last_boundary("甲，乙。丙", 5, CLAUSE_ENDS) == 2
+    assert last_boundary("甲，乙。丙", 5, CLAUSE_ENDS, floor=2) is None
+    assert first_unclosed("甲（乙）《丙") == 4
+    assert first_unclosed("甲（乙《丙》") == 1
+    assert first_unclosed("甲（乙）") is None

@@ -32,6 +32,9 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
+from .identifiers import id_birth_date, id_check_char, id_number_is_valid
+from .text import outside_urls
+
 __all__ = [
     "REDACTION",
     "id_check_char",
@@ -45,8 +48,6 @@ __all__ = [
 #: What a redacted string is replaced with.
 REDACTION = "×××"
 
-_ID_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
-_ID_CHECK = "10X98765432"
 # GB/T 2260 province-level codes (first two digits of an ID number); 83 = Taiwan residence permit.
 _PROVINCES = frozenset(
     (*(str(n) for n in range(11, 16)), "21", "22", "23", *(str(n) for n in range(31, 38)),
@@ -54,7 +55,6 @@ _PROVINCES = frozenset(
      *(str(n) for n in range(61, 66)), "71", "81", "82", "83")
 )
 
-_URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>\"'（）【】，。；！？、“”]+|www\.[^\s<>\"'（）【】，。；！？、“”]+")
 _ID18_RE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 _ID15_RE = re.compile(r"(?<![0-9A-Za-z])[0-9]{15}(?![0-9A-Za-z])")
 _BANK_RE = re.compile(
@@ -67,33 +67,28 @@ _MOBILE_RE = re.compile(
 )
 
 
-def id_check_char(first17: str) -> str:
-    """GB 11643 check character for the first 17 digits of an ID number."""
-    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+def _plausible_birth(born: date | None) -> bool:
+    return born is not None and date(1900, 1, 1) <= born <= date.today()
 
 
 def _real_date(y: int, m: int, d: int) -> bool:
     try:
-        born = date(y, m, d)
+        return _plausible_birth(date(y, m, d))
     except ValueError:
         return False
-    return date(1900, 1, 1) <= born <= date.today()
 
 
 def _id_shaped(n: str) -> bool:
     """Province code and a real birth date where an 18-digit ID number has them."""
-    return n[:2] in _PROVINCES and _real_date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
+    return n[:2] in _PROVINCES and _plausible_birth(id_birth_date(n))
 
 
 def is_valid_id_number(n: str) -> bool:
-    """A resident ID number: 18 characters, real birth date, correct GB 11643 check character."""
+    """A resident ID number that is masked: valid by GB 11643 (:mod:`heze_hub.identifiers`:
+    form, real birth date, check character), in either letter case, with a plausible province
+    code and a birth date from 1900 on."""
     n = n.upper()
-    return (
-        len(n) == 18
-        and n[:17].isdigit()
-        and _id_shaped(n)
-        and id_check_char(n[:17]) == n[17]
-    )
+    return id_number_is_valid(n) and _id_shaped(n)
 
 
 def _valid_id15(n: str) -> bool:
@@ -165,14 +160,7 @@ def mask_personal_data(text: str) -> str:
     """
     if not text:
         return text
-    parts: list[str] = []
-    pos = 0
-    for m in _URL_RE.finditer(text):
-        parts.append(_mask_segment(text[pos : m.start()]))
-        parts.append(m.group(0))
-        pos = m.end()
-    parts.append(_mask_segment(text[pos:]))
-    return "".join(parts)
+    return outside_urls(text, _mask_segment)
 
 
 def redact(text: str, strings: Iterable[str]) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "first_unclosed",
     "is_cjk",
     "last_boundary",
+    "outside_urls",
     "safe_cut",
     "shorten",
 ]
@@ -50,6 +51,19 @@ _URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>\"'（）【】，。；！？、�
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _DOC_OPEN = "[［【〔(（{｛"
 _DOC_CLOSE = "]］】〕)）}｝"
+
+
+def outside_urls(text: str, change: Callable[[str], str]) -> str:
+    """``text`` with ``change`` applied to each stretch between URLs; URLs stay exactly as they
+    are (rewriting characters inside a link breaks it)."""
+    parts: list[str] = []
+    pos = 0
+    for m in _URL_RE.finditer(text):
+        parts.append(change(text[pos : m.start()]))
+        parts.append(m.group(0))
+        pos = m.end()
+    parts.append(change(text[pos:]))
+    return "".join(parts)
 
 
 def is_cjk(ch: str) -> bool:
@@ -197,14 +211,7 @@ def clean_text(s: str) -> str:
     s = _strip_controls(s)
     s = re.sub(r" +", " ", s).strip()
     s = _halfwidth_alnum(s)
-    parts: list[str] = []
-    pos = 0
-    for m in _URL_RE.finditer(s):
-        parts.append(_clean_segment(s[pos : m.start()]))
-        parts.append(m.group(0))
-        pos = m.end()
-    parts.append(_clean_segment(s[pos:]))
-    return re.sub(r" +", " ", "".join(parts)).strip()
+    return re.sub(r" +", " ", outside_urls(s, _clean_segment)).strip()
 
 
 # --- canonical document numbers ------------------------------------------------------------------

@@ -19,7 +19,9 @@ from .credit_record import record_decision_number, record_type, wire_record
 from .errors import InputError
 from .status import ExitStatus
 
-WAITING = ("pending", "unconfirmed", "failed")
+# A record the platform refused (failed) is not exported again: only a corrected item, which is
+# a new version with a new delivery, goes back to the platform.
+WAITING = ("pending", "unconfirmed")
 
 
 @click.group()

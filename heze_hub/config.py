@@ -73,6 +73,13 @@ class HubSettings(BaseSettings):
         return (env_settings, init_settings)
 
 
+def resolve_path(p: Path | str, base: Path | str) -> Path:
+    """A path as configured: ``~`` expanded, a relative path taken from ``base`` (the config
+    file's folder; channels get it as ``HubInfo.config_dir``)."""
+    p = Path(p).expanduser()
+    return p if p.is_absolute() else Path(base) / p
+
+
 class Config:
     """Loaded configuration: settings, where they came from, and resolved paths."""
 
@@ -93,8 +100,7 @@ class Config:
 
     def resolve(self, p: Path | str) -> Path:
         """A path from the configuration, relative paths taken from the config file's folder."""
-        p = Path(p).expanduser()
-        return p if p.is_absolute() else (self.base_dir / p)
+        return resolve_path(p, self.base_dir)
 
     @property
     def state_dir(self) -> Path:

@@ -13,13 +13,14 @@ its own copy on purpose: it is an independent fake and imports no hub code.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_writer"]
+__all__ = ["atomic_write", "atomic_writer", "file_sha256", "writable_dir_problem"]
 
 
 @contextlib.contextmanager
@@ -82,3 +83,21 @@ def _has_bytes(path: Path, data: bytes) -> bool:
     except OSError:
         return False
 
+
+
+def writable_dir_problem(folder: Path) -> str | None:
+    """Why files cannot be written into ``folder`` (or the folders that would be created for
+    it), in Chinese, or ``None`` if they can."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
+        return f"输出目录不可写：{folder}"
+    return None
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, hex, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -6,7 +6,6 @@ channel can forget to; only the credit platform's full record stays unmasked.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 from .canonical import canonical_json, sha256_hex
 from .credit_record import parse_credit_record, public_record
 from .errors import InputError
+from .files import file_sha256
 from .item import LoadedItem
 from .masking import mask_personal_data, redact, redact_proposal_reply
 from .model import Attachment, NormalizedItem
@@ -205,14 +205,10 @@ def _attachment(item_path: Path, rel: str, title: str, fail: Any) -> Attachment:
         raise fail(
             "attachments", f"附件 {rel} 过大（超过 {MAX_ATTACHMENT_BYTES // 1024 // 1024} MiB）"
         )
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
     return Attachment(
         title=clean_text(title),
         name=path.name,
         source=str(path),
-        sha256=digest.hexdigest(),
+        sha256=file_sha256(path),
         size=size,
     )

@@ -18,7 +18,6 @@ sees them; files are written to a temporary file and renamed.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -34,10 +33,12 @@ from pydantic import Field
 from heze_hub import hookimpl
 from heze_hub.canonical import canonical_json, sha256_hex
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
+from heze_hub.config import resolve_path
 from heze_hub.errors import HubError, TransientError
-from heze_hub.files import atomic_write
+from heze_hub.files import atomic_write, writable_dir_problem
 from heze_hub.model import CATEGORY_LABELS, KIND_LABELS, NormalizedItem
-from heze_hub_plugins.portal import PublishedSet, local_time, resolve_dir
+from heze_hub.normalize import to_shanghai
+from heze_hub.published import PublishedSet
 
 #: Namespace of the hub's own feed elements. ``hub:checkpoint`` holds the signed note text
 #: (C2SP tlog-checkpoint in a C2SP signed note) exactly as ``hub receipts export`` writes it.
@@ -91,7 +92,7 @@ class RssChannel(Channel):
 
     @property
     def output_dir(self) -> Path:
-        return resolve_dir(self.settings.output_dir, Path(self.hub.config_dir))
+        return resolve_path(self.settings.output_dir, self.hub.config_dir)
 
     def feed_url(self, file_name: str) -> str:
         return f"{self.hub.public_url.rstrip('/')}/{file_name}"
@@ -99,7 +100,7 @@ class RssChannel(Channel):
     # -- render --------------------------------------------------------------------------------
     def render(self, item: NormalizedItem) -> Any:
         """The feed entry of ``item``, as the feeds will carry it."""
-        published = local_time(item.published_at)
+        published = to_shanghai(item.published_at)
         return {
             "guid": entry_guid(item.index_no),
             "title": xml_text(item.title),
@@ -141,11 +142,8 @@ class RssChannel(Channel):
     def check(self, session: Any) -> list[str]:
         """The output folder must be writable; there is no remote to ask."""
         problems = self.configuration_problems()
-        target = self.output_dir
-        existing = next((p for p in (target, *target.parents) if p.exists()), None)
-        if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK):
-            problems.append(f"输出目录不可写：{target}")
-        return problems
+        problem = writable_dir_problem(self.output_dir)
+        return [*problems, problem] if problem else problems
 
     # -- the feeds -----------------------------------------------------------------------------
     def _write_feeds(self, items: list[NormalizedItem], _dirty: set[str]) -> None:
@@ -176,7 +174,7 @@ class RssChannel(Channel):
         fg.language("zh-CN")
         fg.generator("heze_hub")
         # A fixed build date (the newest entry's) keeps an unchanged feed byte-identical.
-        newest = max((local_time(i.published_at) for i in items), default=_EPOCH)
+        newest = max((to_shanghai(i.published_at) for i in items), default=_EPOCH)
         fg.updated(newest)
         fg.lastBuildDate(newest)
         fg.hub.checkpoint(xml_text(checkpoint))
@@ -189,7 +187,7 @@ class RssChannel(Channel):
         fe.guid(entry["guid"], permalink=False)  # also the Atom id
         fe.title(entry["title"])
         fe.link(href=entry["link"])  # one link only: feedgen 1.0 drops rel on Atom entry links
-        when = local_time(item.published_at)
+        when = to_shanghai(item.published_at)
         fe.published(when)
         fe.updated(when)
         fe.author(name=entry["author"])

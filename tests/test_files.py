@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import pytest
 
-from heze_hub.files import atomic_write, atomic_writer
+from heze_hub.files import atomic_write, atomic_writer, file_sha256, writable_dir_problem
 
 
 def entries(folder: Path) -> list[str]:
@@ -83,3 +84,18 @@ def test_replaces_a_file_a_reader_holds_open(tmp_path):
         atomic_write(target, b"new")
         assert reader.read() == b"old"  # the reader keeps the whole old file
     assert target.read_bytes() == b"new"
+
+
+def test_file_sha256(tmp_path):
+    data = os.urandom(3 * (1 << 20) + 5)  # more than one chunk
+    (tmp_path / "f").write_bytes(data)
+    assert file_sha256(tmp_path / "f") == hashlib.sha256(data).hexdigest()
+    (tmp_path / "empty").write_bytes(b"")
+    assert file_sha256(str(tmp_path / "empty")) == hashlib.sha256(b"").hexdigest()
+
+
+def test_writable_dir_problem(tmp_path):
+    assert writable_dir_problem(tmp_path) is None
+    assert writable_dir_problem(tmp_path / "not" / "yet") is None  # would be created
+    (tmp_path / "file").write_bytes(b"")
+    assert "不可写" in writable_dir_problem(tmp_path / "file" / "below")

@@ -22,13 +22,9 @@ from pydantic import SecretStr
 
 from heze_hub import DeliveryContext, HubInfo, NormalizedItem, PermanentError, TransientError
 from heze_hub.model import Attachment
+from heze_hub.published import PublishedSet
 from heze_hub_plugins import portal
-from heze_hub_plugins.portal import (
-    ARTICLE_FIELDS,
-    PortalChannel,
-    PortalSettings,
-    PublishedSet,
-)
+from heze_hub_plugins.portal import ARTICLE_FIELDS, PortalChannel, PortalSettings
 
 TZ = ZoneInfo("Asia/Shanghai")
 ORG = "12371700MB28581232"

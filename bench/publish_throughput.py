@@ -14,6 +14,7 @@ it asserts nothing.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import multiprocessing
 import os
@@ -23,43 +24,48 @@ import subprocess
 import sys
 import tempfile
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from threading import Thread
 
 REPO = Path(__file__).resolve().parents[1]
 HUB = str(Path(sys.executable).parent / "hub")
 
 
 def serve(ports: list[int], delay: float, ready: multiprocessing.Event) -> None:  # type: ignore[valid-type]
-    """Endpoints that answer 201 after ``delay`` seconds; one server per port, in this process."""
+    """Endpoints that answer 201 after ``delay`` seconds, one per port, in this process.
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    asyncio with minimal HTTP/1.1 parsing and keep-alive: the endpoint should cost next to no CPU,
+    so that the figures measure the hub and not the fake it talks to.
+    """
+    body = b'{"id": "x", "url": "https://cms.example/x"}'
+    response = (
+        b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
 
-        def log_message(self, *args: object) -> None:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                if length:
+                    await reader.readexactly(length)
+                await asyncio.sleep(delay)
+                writer.write(response)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        finally:
+            writer.close()
 
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            time.sleep(delay)
-            body = b'{"id": "x", "url": "https://cms.example/x"}'
-            self.send_response(201)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    async def main() -> None:
+        servers = [await asyncio.start_server(handle, "127.0.0.1", p, backlog=512) for p in ports]
+        ready.set()
+        await asyncio.gather(*(s.serve_forever() for s in servers))
 
-    servers = []
-    for port in ports:
-        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        server.daemon_threads = True
-        server.request_queue_size = 256
-        servers.append(server)
-        Thread(target=server.serve_forever, daemon=True).start()
-    ready.set()
-    while True:
-        time.sleep(3600)
+    asyncio.run(main())
 
 
 def free_ports(n: int) -> list[int]:

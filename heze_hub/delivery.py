@@ -36,7 +36,7 @@ from .errors import Deferred, PermanentError, TransientError
 from .hub import Hub
 from .model import NormalizedItem
 from .normalize import PreparedItem, now
-from .outbox import OWNER, Outcome, Registered, build_receipt, owner_gone, register_in
+from .outbox import OWNER, Outcome, Registered, build_receipt, owner_gone, register_all
 from .store import (
     FinishDelivery,
     deliveries,
@@ -424,7 +424,7 @@ def publish(
     """
     batch = list(prepared)
     report = RunReport()
-    report.items = hub.store.write(lambda conn: [register_in(conn, hub, p, only) for p in batch])
+    report.items = hub.store.write(lambda conn: register_all(conn, hub, batch, only))
     futures: list[Future[Outcome]] = []
     used: set[str] = set()
     with Deliverer(hub, on_done=on_done) as deliverer:

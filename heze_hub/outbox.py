@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .errors import InputError
 from .hub import Hub
 from .model import NormalizedItem
 from .normalize import PreparedItem, now
 from .routing import route
-from .store import append_receipt, deliveries, items, serials, versions
+from .store import append_receipts, deliveries, items, serials, versions
 
 #: Who claims a delivery: host, pid and start second of this process.
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{int(time.time())}"
@@ -53,131 +53,177 @@ class Registered:
 
 def register(hub: Hub, prepared: PreparedItem, only: tuple[str, ...] = ()) -> Registered:
     """Give the item its index number and version, and record its deliveries (the outbox)."""
-    return hub.store.write(lambda conn: register_in(conn, hub, prepared, only))
+    return hub.store.write(lambda conn: register_all(conn, hub, [prepared], only))[0]
 
 
-def register_in(conn: Connection, hub: Hub, p: PreparedItem, only: tuple[str, ...]) -> Registered:
-    """Register one prepared item inside the caller's write transaction (see :func:`register`)."""
+def register_all(
+    conn: Connection, hub: Hub, batch: list[PreparedItem], only: tuple[str, ...] = ()
+) -> list[Registered]:
+    """Register a batch inside the caller's write transaction, with a few statements in all.
+
+    Each item gets its 索引号 (new identity) or its next version (same identity, new content hash)
+    or nothing new (same hash); every routed channel gets a delivery row. A batch of a thousand
+    items costs a handful of queries, not thousands, because all of it happens before the first
+    delivery may start.
+    """
     stamp = now()
-    if p.explicit_index_no:
-        row = conn.execute(select(items).where(items.c.index_no == p.explicit_index_no)).first()
-        if row is None:
+    known = _known_items(conn, batch)
+    serial: dict[tuple[str, int], int] = {}
+    new_items: list[dict[str, Any]] = []
+    bumped: dict[str, int] = {}
+    new_versions: list[dict[str, Any]] = []
+    regs: list[Registered] = []
+    for p in batch:
+        key = f"index_no:{p.explicit_index_no}" if p.explicit_index_no else p.identity
+        row = known.get(key)
+        if row is None and p.explicit_index_no:
             raise InputError(
                 f"{p.source}：字段 index_no：索引号 {p.explicit_index_no} 不存在；"
                 "首次发布时不要填写索引号，由系统分配",
-                file=str(p.source),
-                field="index_no",
+                file=str(p.source), field="index_no",
             )
-    else:
-        row = conn.execute(select(items).where(items.c.identity == p.identity)).first()
-
-    if row is None:
-        index_no = _next_index_no(conn, hub.config.hub.org_code, p.content["written_on"].year)
-        conn.execute(
-            insert(items).values(
-                index_no=index_no,
-                identity=p.identity,
-                latest_version=1,
-                created_at=stamp.isoformat(),
-            )
-        )
-        version, new = 1, True
-    else:
-        index_no, version = row.index_no, row.latest_version
-        latest_hash = conn.execute(
-            select(versions.c.content_sha256).where(
-                versions.c.index_no == index_no, versions.c.version == version
-            )
-        ).scalar_one()
-        new = latest_hash != p.content_sha256
-        if new:
-            version += 1
-            conn.execute(
-                update(items).where(items.c.index_no == index_no).values(latest_version=version)
-            )
-    if new:
-        item = p.build(index_no, version, stamp)
-        conn.execute(
-            insert(versions).values(
-                index_no=index_no,
-                version=version,
-                content_sha256=p.content_sha256,
-                published_at=stamp.isoformat(),
-                data=item.model_dump_json(),
-            )
-        )
-    else:
-        data = conn.execute(
-            select(versions.c.data).where(
-                versions.c.index_no == index_no, versions.c.version == version
-            )
-        ).scalar_one()
-        item = NormalizedItem.model_validate_json(data)
-
-    reg = Registered(item=item, new_version=new)
-    names = route(hub.channels, item, only)
-    keys = {name: f"{index_no}:{version}:{name}" for name in names}
-    existing = {}
-    if not new:  # a brand-new version has no deliveries yet: skip the lookup
-        existing = {
-            r.channel: r
-            for r in conn.execute(
-                select(deliveries).where(deliveries.c.idempotency_key.in_(keys.values()))
-            )
-        }
-    fresh: list[dict[str, Any]] = []
-    skipped: list[dict[str, Any]] = []
-    for name in names:
-        row = existing.get(name)
         if row is None:
-            values = dict(
-                index_no=index_no, version=version, channel=name, idempotency_key=keys[name],
-                status="pending", attempts=0, retryable=False, state="{}", owner=None,
-                remote_id=None, url=None, error=None, payload_sha256=None, started_at=None,
-                finished_at=None, updated_at=stamp.isoformat(),
-            )
-            skip = hub.channels[name].accepts(item)
-            if skip is None:
-                fresh.append(values)
-            else:
-                values.update(status="skipped", error=skip, finished_at=stamp.isoformat(),
-                              started_at=stamp.isoformat())
-                skipped.append(values)
-                reg.done.append(Outcome(index_no, version, name, "skipped", error=skip))
-        elif row.status == "pending" or (row.status == "publishing" and owner_gone(row.owner)):
-            reg.to_run.append(dict(row._mapping))
+            year = p.content["written_on"].year
+            index_no = _next_index_no(conn, serial, hub.config.hub.org_code, year)
+            new_items.append(dict(index_no=index_no, identity=p.identity, latest_version=1,
+                                  created_at=stamp.isoformat()))
+            version, new = 1, True
         else:
-            reg.done.append(Outcome(index_no, version, name, row.status, row.attempts, row.url,
-                                    row.remote_id, row.error))
-    if fresh or skipped:
-        # One multi-row INSERT … RETURNING for all of the item's new deliveries.
+            index_no, version, latest_hash, latest_item = row
+            new = latest_hash != p.content_sha256
+            if new:
+                version += 1
+                bumped[index_no] = version
+        item = p.build(index_no, version, stamp) if new else latest_item
+        if new:
+            new_versions.append(dict(index_no=index_no, version=version,
+                                     content_sha256=p.content_sha256,
+                                     published_at=stamp.isoformat(), data=item.model_dump_json()))
+        # Later files of the same batch see this one (the same item twice, or edited twice).
+        known[key] = known[p.identity] = (index_no, version, p.content_sha256, item)
+        regs.append(Registered(item=item, new_version=new))
+
+    if new_items:
+        conn.execute(insert(items), new_items)
+    if bumped:
+        conn.execute(update(items).where(items.c.index_no == bindparam("_ix")),
+                     [{"_ix": ix, "latest_version": v} for ix, v in bumped.items()])
+    if new_versions:
+        conn.execute(insert(versions), new_versions)
+    for (prefix, year), last in serial.items():
+        _save_serial(conn, prefix, year, last)
+    _record_deliveries(conn, hub, regs, only, stamp.isoformat())
+    return regs
+
+
+def _known_items(conn: Connection, batch: list[PreparedItem]) -> dict[str, Any]:
+    """``identity`` / ``index_no:X`` → (index_no, latest version, its hash, its item)."""
+    identities = sorted({p.identity for p in batch if not p.explicit_index_no})
+    explicit = sorted({p.explicit_index_no for p in batch if p.explicit_index_no})
+    q = (
+        select(items.c.index_no, items.c.identity, items.c.latest_version,
+               versions.c.content_sha256, versions.c.data)
+        .join(versions, (versions.c.index_no == items.c.index_no)
+              & (versions.c.version == items.c.latest_version))
+    )
+    rows = [r for part in _chunks(identities)
+            for r in conn.execute(q.where(items.c.identity.in_(part)))]
+    rows += [r for part in _chunks(explicit)
+             for r in conn.execute(q.where(items.c.index_no.in_(part)))]
+    known: dict[str, Any] = {}
+    for r in rows:
+        entry = (r.index_no, r.latest_version, r.content_sha256,
+                 NormalizedItem.model_validate_json(r.data))
+        known[r.identity] = known[f"index_no:{r.index_no}"] = entry
+    return known
+
+
+def _record_deliveries(conn: Connection, hub: Hub, regs: list[Registered],
+                       only: tuple[str, ...], stamp: str) -> None:
+    """Create the missing delivery rows of every registered item; collect what is to run."""
+    routes = {id(reg): route(hub.channels, reg.item, only) for reg in regs}
+    keys = [f"{reg.item.index_no}:{reg.item.version}:{name}"
+            for reg in regs if not reg.new_version for name in routes[id(reg)]]
+    # A brand-new version has no deliveries yet: only old ones are looked up.
+    existing = {
+        r.idempotency_key: r
+        for part in _chunks(keys)
+        for r in conn.execute(select(deliveries).where(deliveries.c.idempotency_key.in_(part)))
+    }
+    fresh: list[tuple[Registered, dict[str, Any]]] = []
+    skipped: list[tuple[Registered, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for reg in regs:
+        item = reg.item
+        for name in routes[id(reg)]:
+            key = f"{item.index_no}:{item.version}:{name}"
+            row = existing.get(key)
+            if key in seen:
+                continue  # the same version twice in one batch: one delivery
+            seen.add(key)
+            if row is None:
+                values = dict(
+                    index_no=item.index_no, version=item.version, channel=name,
+                    idempotency_key=key, status="pending", attempts=0, retryable=False,
+                    state="{}", owner=None, remote_id=None, url=None, error=None,
+                    payload_sha256=None, started_at=None, finished_at=None, updated_at=stamp,
+                )
+                skip = hub.channels[name].accepts(item)
+                if skip is None:
+                    fresh.append((reg, values))
+                else:
+                    values.update(status="skipped", error=skip, finished_at=stamp,
+                                  started_at=stamp)
+                    skipped.append((reg, values))
+                    reg.done.append(Outcome(item.index_no, item.version, name, "skipped",
+                                            error=skip))
+            elif row.status == "pending" or (
+                row.status == "publishing" and owner_gone(row.owner)
+            ):
+                reg.to_run.append(dict(row._mapping))
+            else:
+                reg.done.append(Outcome(item.index_no, item.version, name, row.status,
+                                        row.attempts, row.url, row.remote_id, row.error))
+    rows = fresh + skipped
+    if rows:
+        # One multi-row INSERT … RETURNING for every new delivery of the batch.
         ids = conn.execute(
             insert(deliveries).returning(deliveries.c.id, sort_by_parameter_order=True),
-            fresh + skipped,
+            [values for _, values in rows],
         )
-        for values, new_id in zip(fresh + skipped, ids.scalars(), strict=True):
+        for (_, values), new_id in zip(rows, ids.scalars(), strict=True):
             values["id"] = new_id
-        reg.to_run.extend(fresh)
-    for values in skipped:
-        append_receipt(conn, build_receipt(values, item, status="skipped", error=values["error"]))
-    return reg
+    for reg, values in fresh:
+        reg.to_run.append(values)
+    if skipped:
+        append_receipts(conn, [
+            build_receipt(values, reg.item, status="skipped", error=values["error"])
+            for reg, values in skipped
+        ])
 
 
-def _next_index_no(conn: Connection, prefix: str, year: int) -> str:
-    last = conn.execute(
-        select(serials.c.last).where(serials.c.prefix == prefix, serials.c.year == year)
-    ).scalar()
-    if last is None:
-        serial = 1
-        conn.execute(insert(serials).values(prefix=prefix, year=year, last=serial))
-    else:
-        serial = last + 1
-        conn.execute(
-            update(serials)
-            .where(serials.c.prefix == prefix, serials.c.year == year)
-            .values(last=serial)
-        )
-    return f"{prefix}/{year}-{serial:05d}"
+def _chunks(values: list[str], size: int = 2000) -> list[list[str]]:
+    # SQLite caps the number of bound parameters of one statement.
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _next_index_no(
+    conn: Connection, serial: dict[tuple[str, int], int], prefix: str, year: int
+) -> str:
+    """The next 索引号 of ``prefix`` in ``year``; counters are kept in ``serial`` until saved."""
+    if (prefix, year) not in serial:
+        last = conn.execute(
+            select(serials.c.last).where(serials.c.prefix == prefix, serials.c.year == year)
+        ).scalar()
+        serial[(prefix, year)] = last or 0
+    serial[(prefix, year)] += 1
+    return f"{prefix}/{year}-{serial[(prefix, year)]:05d}"
+
+
+def _save_serial(conn: Connection, prefix: str, year: int, last: int) -> None:
+    where = (serials.c.prefix == prefix) & (serials.c.year == year)
+    if conn.execute(update(serials).where(where).values(last=last)).rowcount == 0:
+        conn.execute(insert(serials).values(prefix=prefix, year=year, last=last))
 
 
 def owner_gone(owner: str | None) -> bool:

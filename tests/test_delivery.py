@@ -296,3 +296,16 @@ def test_receipts_are_durable_canonical_and_gapless(make_hub, tmp_path: Path) ->
     assert [r["seq"] for r in decoded] == list(range(40))
     assert all(canonical_json(r) == b for r, b in zip(decoded, lines, strict=True))
     assert hub.store.latest_checkpoint().splitlines()[1] == "40"
+
+
+def test_same_item_twice_in_one_batch(make_hub, tmp_path: Path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n")
+    first = write_item(tmp_path / "a.md", "测试通知")
+    copy = tmp_path / "copy.md"
+    copy.write_bytes(first.read_bytes())
+    edited = write_item(tmp_path / "b.md", "测试通知", body="正文已更正。")
+    report = delivery.publish(hub, hub.prepare([first, copy, edited]))
+    assert [(r.item.index_no, r.item.version) for r in report.items] == [
+        ("TEST/2018-00001", 1), ("TEST/2018-00001", 1), ("TEST/2018-00001", 2)]
+    assert sorted(k for k, _ in ScriptedChannel.calls) == [
+        "TEST/2018-00001:1:a", "TEST/2018-00001:2:a"]

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from heze_hub.model import NormalizedItem
-from heze_hub.outbox import OWNER, _next_index_no, build_receipt, owner_gone
+from heze_hub.outbox import OWNER, _next_index_no, _save_serial, build_receipt, owner_gone
 from heze_hub.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -18,13 +18,23 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 def test_index_numbers_count_per_prefix_and_year(tmp_path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
+
+    def allocate(wanted: list[tuple[str, int]]) -> list[str]:
+        def op(conn):
+            serial: dict[tuple[str, int], int] = {}
+            got = [_next_index_no(conn, serial, p, y) for p, y in wanted]
+            for (p, y), last in serial.items():
+                _save_serial(conn, p, y, last)
+            return got
+        return store.write(op)
+
     try:
-        got = [store.write(lambda c, p=p, y=y: _next_index_no(c, p, y))
-               for p, y in [("A", 2018), ("A", 2018), ("A", 2019), ("B", 2018), ("A", 2018)]]
+        first = allocate([("A", 2018), ("A", 2018), ("A", 2019), ("B", 2018)])
+        second = allocate([("A", 2018), ("B", 2018)])  # a later transaction goes on counting
     finally:
         store.close()
-    assert got == ["A/2018-00001", "A/2018-00002", "A/2019-00001", "B/2018-00001",
-                   "A/2018-00003"]
+    assert first == ["A/2018-00001", "A/2018-00002", "A/2019-00001", "B/2018-00001"]
+    assert second == ["A/2018-00003", "B/2018-00002"]
 
 
 def test_this_process_is_not_gone() -> None:

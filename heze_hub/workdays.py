@@ -91,15 +91,28 @@ def working_days_between(a: date, b: date) -> int:
     decided by comparing dates with the deadline, not by this count.
     """
     a, b = _as_date(a), _as_date(b)
-    sign = 1
     if b < a:
-        a, b, sign = b, a, -1
-    count = 0
-    day = a
-    while day < b:
+        return -working_days_between(b, a)
+    # Running counts per year: days years apart cost a few look-ups, not a walk over each day.
+    count = _year_prefix(b.year)[_day_index(b)] - _year_prefix(a.year)[_day_index(a)]
+    for year in range(a.year, b.year):
+        count += _year_prefix(year)[-1]
+    return count
+
+
+def _day_index(d: date) -> int:
+    return d.timetuple().tm_yday - 1
+
+
+@functools.lru_cache(maxsize=256)
+def _year_prefix(year: int) -> tuple[int, ...]:
+    """Working days from 1 January of ``year`` up to and including each day of it."""
+    counts, total, day = [], 0, date(year, 1, 1)
+    while day.year == year:
+        total += _is_working_day(day)
+        counts.append(total)
         day += _ONE_DAY
-        count += is_working_day(day)
-    return sign * count
+    return tuple(counts)
 
 
 def credit_deadline(decision_date: date) -> date:

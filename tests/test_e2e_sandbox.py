@@ -225,7 +225,10 @@ def test_wechat_killed_while_polling_then_retry_submits_once(hub_run: HubRun,
 # 3. secrets never appear
 # ---------------------------------------------------------------------------------------------
 def test_secrets_never_appear_anywhere(hub_run: HubRun, sb: Sandbox) -> None:
-    configure(hub_run, sb, HUB_CHANNELS__WEIBO__RETRY__MAX_ATTEMPTS="2",
+    # One Weibo delivery at a time, so that both injected failures hit the same item's two
+    # attempts (with several in flight they could be spread over two items, both then passing).
+    configure(hub_run, sb, HUB_CHANNELS__WEIBO__CONCURRENCY="1",
+              HUB_CHANNELS__WEIBO__RETRY__MAX_ATTEMPTS="2",
               HUB_CHANNELS__WEIBO__RETRY__INITIAL_WAIT="0",
               HUB_CHANNELS__WEIBO__RETRY__MAX_WAIT="0",
               HUB_CHANNELS__WECHAT__RETRY__INITIAL_WAIT="0",

@@ -103,7 +103,7 @@ def test_sigkill_mid_batch_then_retry_publishes_everything_exactly_once(
     hub_run: HubRun, receiver
 ) -> None:
     _webhook_config(hub_run, receiver)
-    receiver.delay = 0.01
+    receiver.delay = 0.05  # about 1.3 s for the batch: time enough to kill it midway
     items = hub_run.cwd / "items"
     items.mkdir()
     for i in range(200):

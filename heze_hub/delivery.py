@@ -155,11 +155,9 @@ class Deliverer:
         channel = hub.channels[name]
         previous = row["status"]
         stamp = now().isoformat()
-        if previous == "pending" and channel.resend_safe:
-            # No claim needed: if this process dies, the row stays pending and is sent again,
-            # which the channel tolerates (it refuses duplicates itself). Saves a write per
-            # delivery on the hot path.
-            claimed = 1
+        if row.get("claimed"):
+            # Claimed for this process when the batch was registered (resend-safe channels).
+            previous, claimed = "pending", 1
         else:
             claimed = hub.store.write(
                 lambda conn: (
@@ -313,7 +311,7 @@ class Deliverer:
             error,
             note,
         )
-        written = hub.store.submit(FinishDelivery(row["id"], values, receipt))
+        written = hub.store.submit(FinishDelivery(row["id"], values, receipt, OWNER))
         result: Future[Outcome] = Future()
 
         def chain(fut: Future[str | None]) -> None:
@@ -403,7 +401,7 @@ def finish_manually(
     )
     row = {**row, "started_at": row.get("started_at") or stamp}
     receipt = build_receipt({**row, **values}, item, status=status, error=error, note=note)
-    return hub.store.write(FinishDelivery(row["id"], values, receipt))
+    return hub.store.write(FinishDelivery(row["id"], values, receipt, row.get("owner")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -461,7 +459,7 @@ def retry(
         for row in rows:
             if row["channel"] not in hub.channels:
                 continue
-            if row["status"] == "publishing" and not owner_gone(row["owner"]):
+            if row["status"] == "publishing" and not owner_gone(row["owner"], row["updated_at"]):
                 continue
             if row["status"] == "failed":
                 if not (row["retryable"] or include_failed):

@@ -11,6 +11,7 @@ import os
 import socket
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -94,7 +95,12 @@ def register_all(
             if new:
                 version += 1
                 bumped[index_no] = version
-        item = p.build(index_no, version, stamp) if new else latest_item
+        if new:
+            item = p.build(index_no, version, stamp)
+        else:
+            # The explicit channel list is not content (not hashed): a file that only changes
+            # it is the same version, routed anew.
+            item = latest_item.model_copy(update={"channels": p.content["channels"]})
         if new:
             new_versions.append(dict(index_no=index_no, version=version,
                                      content_sha256=p.content_sha256,
@@ -168,8 +174,14 @@ def _record_deliveries(conn: Connection, hub: Hub, regs: list[Registered],
                     state="{}", owner=None, remote_id=None, url=None, error=None,
                     payload_sha256=None, started_at=None, finished_at=None, updated_at=stamp,
                 )
-                skip = hub.channels[name].accepts(item)
+                channel = hub.channels[name]
+                skip = channel.accepts(item)
                 if skip is None:
+                    if channel.resend_safe:
+                        # Claimed for this process right away, at no extra cost: should it die
+                        # before sending, resending is harmless on such a channel.
+                        values.update(status="publishing", owner=OWNER, started_at=stamp,
+                                      claimed=True)
                     fresh.append((reg, values))
                 else:
                     values.update(status="skipped", error=skip, finished_at=stamp,
@@ -178,7 +190,7 @@ def _record_deliveries(conn: Connection, hub: Hub, regs: list[Registered],
                     reg.done.append(Outcome(item.index_no, item.version, name, "skipped",
                                             error=skip))
             elif row.status == "pending" or (
-                row.status == "publishing" and owner_gone(row.owner)
+                row.status == "publishing" and owner_gone(row.owner, row.updated_at)
             ):
                 reg.to_run.append(dict(row._mapping))
             else:
@@ -189,7 +201,7 @@ def _record_deliveries(conn: Connection, hub: Hub, regs: list[Registered],
         # One multi-row INSERT … RETURNING for every new delivery of the batch.
         ids = conn.execute(
             insert(deliveries).returning(deliveries.c.id, sort_by_parameter_order=True),
-            [values for _, values in rows],
+            [{k: v for k, v in values.items() if k != "claimed"} for _, values in rows],
         )
         for (_, values), new_id in zip(rows, ids.scalars(), strict=True):
             values["id"] = new_id
@@ -226,8 +238,16 @@ def _save_serial(conn: Connection, prefix: str, year: int, last: int) -> None:
         conn.execute(insert(serials).values(prefix=prefix, year=year, last=last))
 
 
-def owner_gone(owner: str | None) -> bool:
-    """Whether the process that claimed a delivery is gone (so the attempt was interrupted)."""
+#: How long a delivery claimed by a process on another machine counts as still in hand.
+FOREIGN_LEASE = timedelta(minutes=30)
+
+
+def owner_gone(owner: str | None, updated_at: str | None = None) -> bool:
+    """Whether the process that claimed a delivery is gone (so the attempt was interrupted).
+
+    A process on this machine is asked directly; one on another machine (a shared database) is
+    taken as gone only once its claim is older than :data:`FOREIGN_LEASE`.
+    """
     if not owner:
         return True
     host, _, rest = owner.partition(":")
@@ -235,9 +255,9 @@ def owner_gone(owner: str | None) -> bool:
     if owner == OWNER:
         return False
     if host != socket.gethostname() or not pid_text.isdigit():
-        # Another machine's worker: only its own lease expiry could tell; treat as gone only
-        # when an operator retries explicitly (handled by the caller's mode).
-        return True
+        if not updated_at:
+            return False
+        return now() - datetime.fromisoformat(updated_at) > FOREIGN_LEASE
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:

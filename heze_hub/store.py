@@ -333,6 +333,8 @@ class FinishDelivery:
     delivery_id: int
     values: dict[str, Any]
     receipt: dict[str, Any]
+    #: The claim this finish must still hold (``None``: an unclaimed delivery, finished by hand).
+    owner: str | None = None
 
     def __call__(self, conn: Connection) -> str | None:
         return finish_deliveries(conn, [self])[0]
@@ -341,15 +343,19 @@ class FinishDelivery:
 def finish_deliveries(conn: Connection, ops: list[FinishDelivery]) -> list[str | None]:
     """Apply many :class:`FinishDelivery` ops with three statements."""
     ids = [op.delivery_id for op in ops]
-    q = select(deliveries.c.id, deliveries.c.status).where(deliveries.c.id.in_(ids))
-    current = {row[0]: row[1] for row in conn.execute(q)}
+    q = select(deliveries.c.id, deliveries.c.status, deliveries.c.owner).where(
+        deliveries.c.id.in_(ids)
+    )
+    current = {row[0]: (row[1], row[2]) for row in conn.execute(q)}
     todo: list[FinishDelivery] = []
     results: list[str | None] = []
     for op in ops:
-        status = current.get(op.delivery_id)
-        if status in UNFINISHED:
+        status, owner = current.get(op.delivery_id, (None, None))
+        # Only the holder of the claim finishes a delivery: a process that lost it (another
+        # took over an expired claim) must not add a second receipt.
+        if status in UNFINISHED and owner == op.owner:
             todo.append(op)
-            current[op.delivery_id] = op.values["status"]
+            current[op.delivery_id] = (op.values["status"], None)
             results.append(None)
         else:
             results.append(status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from pathlib import Path
@@ -236,8 +237,9 @@ def test_slow_channel_does_not_delay_another(make_hub, tmp_path: Path) -> None:
 def _interrupt(hub: Hub, tmp_path: Path) -> outbox.Registered:
     """Record an item's deliveries and leave them as a killed process would: publishing."""
     reg = outbox.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
+    dead = f"{socket.gethostname()}:999999999:1"  # this machine, a pid no process has
     hub.store.write(lambda conn: conn.execute(
-        deliveries.update().values(status="publishing", owner="elsewhere:999999999:1")))
+        deliveries.update().values(status="publishing", owner=dead)))
     return reg
 
 

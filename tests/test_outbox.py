@@ -72,3 +72,15 @@ def test_receipt_has_every_field_of_design_section_7() -> None:
                 "remote_id", "url", "attempts", "started_at", "finished_at", "error"):
         assert key in r
     assert (r["version"], r["attempts"], r["content_sha256"]) == (2, 3, "c" * 64)
+
+
+def test_a_claim_from_another_machine_holds_until_its_lease_expires() -> None:
+    from datetime import timedelta
+
+    from heze_hub.normalize import now
+    from heze_hub.outbox import FOREIGN_LEASE
+
+    fresh = now().isoformat()
+    stale = (now() - FOREIGN_LEASE - timedelta(minutes=1)).isoformat()
+    assert not owner_gone("other-host:123:1", fresh)
+    assert owner_gone("other-host:123:1", stale)

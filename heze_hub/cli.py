@@ -413,6 +413,9 @@ def retry(
         else:
             for o in report.outcomes:
                 out.print(f"{o.index_no} v{o.version}  " + _outcome_line(o))
+        for name in sorted(set(report.held)):
+            err.print(f"[yellow]提醒[/]：渠道 {escape(name)} 已停用，"
+                      f"其 {report.held.count(name)} 个未完成的投递未处理")
         if report.failed:
             ctx.exit(ExitStatus.FAILED)
 

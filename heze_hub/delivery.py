@@ -57,9 +57,17 @@ class RunReport:
     items: list[Registered] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
+    #: Channels whose unfinished deliveries were left alone because the channel is disabled.
+    held: list[str] = field(default_factory=list)
+
     @property
     def failed(self) -> bool:
-        return any(o.status in ("failed", "unconfirmed") for o in self.outcomes)
+        """Whether anything this run touched is not published: exit status 1."""
+        done = [o for reg in self.items for o in reg.done]
+        return any(
+            o.status in ("failed", "unconfirmed") or (o.status == "pending" and o.error)
+            for o in [*self.outcomes, *done]
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -452,24 +460,35 @@ def retry(
     with hub.store.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q.order_by(d.c.id))]
     report = RunReport()
+    todo: list[dict[str, Any]] = []
+    for row in rows:
+        channel = hub.channels.get(row["channel"])
+        if channel is None or not channel.settings.enabled:
+            # Switched off (perhaps during an incident): nothing is sent; the row waits.
+            report.held.append(row["channel"])
+            continue
+        if row["status"] == "publishing" and not owner_gone(row["owner"], row["updated_at"]):
+            continue
+        if row["status"] == "failed" and not (row["retryable"] or include_failed):
+            continue
+        todo.append(row)
+    # Incomplete configuration is refused before anything is sent, as in hub publish.
+    hub.check_channels(sorted({r["channel"] for r in todo}))
     futures: list[Future[Outcome]] = []
     used: set[str] = set()
     cache: dict[tuple[str, int], NormalizedItem] = {}
     with Deliverer(hub, resend=resend, on_done=on_done) as deliverer:
-        for row in rows:
-            if row["channel"] not in hub.channels:
-                continue
-            if row["status"] == "publishing" and not owner_gone(row["owner"], row["updated_at"]):
-                continue
+        for row in todo:
             if row["status"] == "failed":
-                if not (row["retryable"] or include_failed):
+                # Back to the outbox first, so a crash now loses nothing; conditional, so two
+                # concurrent retries cannot both take it.
+                reset = hub.store.write(lambda conn, r=row: conn.execute(
+                    update(deliveries)
+                    .where(deliveries.c.id == r["id"], deliveries.c.status == "failed")
+                    .values(status="pending", owner=None, updated_at=now().isoformat())
+                ).rowcount)
+                if not reset:
                     continue
-                # A failed delivery goes back to the outbox first, so a crash now loses nothing.
-                hub.store.write(
-                    lambda conn, r=row: delivery_update(
-                        conn, r["id"], status="pending", owner=None, updated_at=now().isoformat()
-                    )
-                )
                 row = {**row, "status": "pending", "owner": None}
             key = (row["index_no"], row["version"])
             if key not in cache:

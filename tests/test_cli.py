@@ -136,3 +136,15 @@ def test_sigkill_mid_batch_then_retry_publishes_everything_exactly_once(
     assert sorted(receiver.keys_created()) == sorted(f"{i}:1:notify" for i, _ in published)
     statuses = {row["status"] for row in hub_run.json("status")}
     assert statuses == {"published"}
+
+
+def test_retry_leaves_a_disabled_channel_alone(hub_run: HubRun, receiver) -> None:
+    _webhook_config(hub_run, receiver)
+    receiver.fail_next = [(503, {"Retry-After": "0"})] * 3
+    hub_run("publish", str(write_item(hub_run.cwd / "a.md", "关于开展测试工作的通知")), check=1)
+    config = hub_run.cwd / "channels.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'plugin = "webhook"', 'plugin = "webhook"\nenabled = false'), encoding="utf-8")
+    proc = hub_run("retry", check=0)
+    assert "notify 已停用" in proc.stderr
+    assert len(receiver.posts) == 3  # nothing sent after it was switched off

@@ -32,7 +32,7 @@ from tenacity import (
 )
 
 from .channel import Channel, DeliveryContext, PublishResult, RetryPolicy
-from .errors import Deferred, PermanentError, TransientError
+from .errors import Deferred, PermanentError, TransientError, Unconfirmed
 from .hub import Hub
 from .model import NormalizedItem
 from .normalize import PreparedItem, now
@@ -261,6 +261,8 @@ class Deliverer:
             )
         except PermanentError as exc:
             return self._finish(row, item, "failed", attempts, ctx, error=str(exc))
+        except Unconfirmed as exc:
+            return self._finish(row, item, "unconfirmed", attempts, ctx, error=str(exc))
         except Deferred as exc:
             return self._defer(row, item, str(exc))
         return self._finish(row, item, "published", attempts, ctx, result=result)
@@ -362,7 +364,7 @@ def _call(
     """One attempt; errors a channel did not classify are classified here."""
     try:
         return channel.publish(item, ctx)
-    except (TransientError, PermanentError, Deferred):
+    except (TransientError, PermanentError, Deferred, Unconfirmed):
         raise
     except (requests.ConnectionError, requests.Timeout) as exc:
         # Never str() a requests error: its message carries the URL, and URLs carry tokens.

@@ -49,3 +49,9 @@ class Deferred(DeliveryError):
     The delivery stays ``pending`` with this message and no receipt, until the outcome is
     recorded (``hub credit mark-uploaded``); nothing remote happened.
     """
+
+
+class Unconfirmed(DeliveryError):
+    """The request may or may not have taken effect (its answer was lost) and the remote cannot
+    refuse a duplicate: the delivery becomes ``unconfirmed`` and is never resent automatically,
+    only by ``hub retry --resend`` after a person has checked."""

@@ -40,7 +40,7 @@ from urllib3.exceptions import NewConnectionError
 
 from heze_hub import hookimpl
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
-from heze_hub.errors import PermanentError, TransientError
+from heze_hub.errors import PermanentError, TransientError, Unconfirmed
 from heze_hub.files import atomic_write
 from heze_hub.http import is_transient_status
 from heze_hub.model import NormalizedItem
@@ -421,7 +421,7 @@ class WeChatChannel(Channel):
             answer = None
         if sent_is_final and (status >= 500 or (status < 400 and not isinstance(answer, dict))):
             # A gateway's error or a garbled answer: WeChat may have accepted the submit.
-            raise PermanentError(_unconfirmed(step, f"应答异常（HTTP {status}）"))
+            raise Unconfirmed(_unconfirmed(step, f"应答异常（HTTP {status}）"))
         if is_transient_status(status):
             raise TransientError(f"微信接口{step}暂时不可用（HTTP {status}）")
         if status >= 400:
@@ -480,13 +480,13 @@ def _transport_error(
         getattr(reason, "reason", reason), NewConnectionError
     )
     if sent_is_final and not never_sent:
-        return PermanentError(_unconfirmed(step, f"请求{kind}"))
+        return Unconfirmed(_unconfirmed(step, f"请求{kind}"))
     return TransientError(f"微信接口{step}{kind}（{type(exc).__name__}）")
 
 
 def _unconfirmed(step: str, what: str) -> str:
     return (
-        f"微信{step}{what}，无法确认是否已提交；为避免重复发布不再自动重试。"
+        f"微信{step}{what}，无法确认是否已提交；为避免重复发布不再自动重发。"
         "请在公众号后台「发表记录」中确认，未发表时用 hub retry --resend 重发"
     )
 

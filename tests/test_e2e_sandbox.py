@@ -221,6 +221,27 @@ def test_wechat_killed_while_polling_then_retry_submits_once(hub_run: HubRun,
     assert sb.wechat.submits == 1
 
 
+def test_wechat_submit_answer_lost_is_unconfirmed_and_never_resent_blindly(
+    hub_run: HubRun, sb: Sandbox
+) -> None:
+    configure(hub_run, sb)
+    # WeChat takes the submit, but its answer never arrives.
+    sb.wechat.add_fault(Fault(path="/cgi-bin/freepublish/submit", times=1, drop=True,
+                              handle=True))
+    item = str(example("09"))
+    [result] = hub_run.json("publish", "--channel", "wechat", item, check=1)
+    [d] = result["deliveries"]
+    assert d["status"] == "unconfirmed" and "hub retry --resend" in d["error"]
+    assert hub_run.json("retry", check=1)[0]["status"] == "unconfirmed"  # cannot tell: left
+    hub_run("retry", "--failed", check=1)  # a permanent-failure retry does not touch it either
+    assert sb.wechat.submits == 1
+    # An operator checked the account and found nothing published: resend on purpose.
+    [outcome] = hub_run.json("retry", "--resend")
+    assert outcome["status"] == "published" and sb.wechat.submits == 2
+    statuses = [r["status"] for r in hub_run.json("receipts") if r["channel"] == "wechat"]
+    assert statuses == ["unconfirmed", "published"]
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. secrets never appear
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from heze_hub import hookspecs
 from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
-from heze_hub.errors import PermanentError, TransientError
+from heze_hub.errors import PermanentError, TransientError, Unconfirmed
 from heze_hub.model import NormalizedItem
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import wechat as wechat_plugin
@@ -140,7 +140,7 @@ def outcome(call) -> Any:
     """The result of ``call()``, or the typed error it raised."""
     try:
         return call()
-    except (TransientError, PermanentError) as exc:
+    except (TransientError, PermanentError, Unconfirmed) as exc:
         return exc
 
 
@@ -409,7 +409,7 @@ def test_lost_submit_answer_is_not_retried(sb, channel):
     sb.wechat.add_fault(Fault(path=SUBMIT, times=1, drop=True, handle=True))
     ctx = make_ctx(sb)
     error = outcome(lambda: channel.publish(make_item(), ctx))
-    assert isinstance(error, PermanentError) and "hub retry --resend" in str(error)
+    assert isinstance(error, Unconfirmed) and "hub retry --resend" in str(error)
     assert sb.wechat.count(SUBMIT) == 1 and "publish_id" not in ctx.state
     assert channel.settle(make_item(), ctx) is None
 
@@ -423,7 +423,7 @@ def test_unclear_submit_outcome_is_not_retried(sb, hub, fault):
     channel = make_channel(sb, hub, timeout=0.3)
     sb.wechat.add_fault(fault)
     error = outcome(lambda: channel.publish(make_item(), make_ctx(sb)))
-    assert isinstance(error, PermanentError) and "无法确认是否已提交" in str(error)
+    assert isinstance(error, Unconfirmed) and "无法确认是否已提交" in str(error)
     assert sb.wechat.count(SUBMIT) == 1
 
 

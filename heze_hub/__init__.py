@@ -1,5 +1,7 @@
 """heze_hub: one disclosure item, checked and normalized once, published to every channel."""
 
+import logging
+
 import pluggy
 
 from .channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
@@ -7,6 +9,10 @@ from .errors import PermanentError, TransientError
 from .model import NormalizedItem
 
 __version__ = "0.1.0"
+
+# Until a command sets up the state directory's log file, log records go nowhere — never to a
+# user's terminal (Python's last-resort handler would print tracebacks there).
+logging.getLogger("heze_hub").addHandler(logging.NullHandler())
 
 #: Decorator for hook implementations: ``@heze_hub.hookimpl``.
 hookimpl = pluggy.HookimplMarker("heze_hub")

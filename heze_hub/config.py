@@ -44,8 +44,6 @@ class HubSection(BaseModel):
     signing_key: Path | None = None
     #: Origin line of the receipt log's checkpoints; default ``heze-hub/<org_code>``.
     log_origin: str | None = None
-    #: How many items of a batch are prepared and fanned out at once.
-    item_concurrency: int = Field(32, ge=1, le=1024)
 
 
 class HubSettings(BaseSettings):

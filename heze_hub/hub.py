@@ -39,12 +39,23 @@ class Hub:
     def __init__(self, config: Config, plugins: Plugins | None = None) -> None:
         self.config = config
         self.state_dir = config.state_dir
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        _log_to_file(self.state_dir / "hub.log")
+        where = config.path or "内置默认配置"
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            _log_to_file(self.state_dir / "hub.log")
+        except OSError as exc:
+            raise ConfigError(
+                f"{where}：[hub] state_dir = {self.state_dir}：无法创建或写入（{exc.strerror}）"
+            ) from None
         self.plugins = plugins or load_plugins(
             config.resolve(config.hub.plugins_dir) if config.hub.plugins_dir else None
         )
-        self.store = Store(config.database_url)
+        try:
+            self.store = Store(config.database_url)
+        except Exception as exc:  # a bad URL, a missing driver, an unreachable server
+            raise ConfigError(
+                f"{where}：[hub] database_url：无法打开数据库（{type(exc).__name__}）"
+            ) from None
         self._content_secret: bytes | None = None
         self.info = HubInfo(
             public_url=config.hub.public_url,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import tomllib
 from datetime import date, datetime
 from pathlib import Path
@@ -112,16 +113,22 @@ def load_item(path: Path) -> LoadedItem:
     """Read and validate one item file; raise :class:`InputError` naming file and field."""
     where = str(path)
     try:
-        raw_bytes = path.read_bytes()
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{where}：这是一个目录，不是信息文件", file=where)
+        if not stat.S_ISREG(st.st_mode):
+            # A pipe or a device could block or never end; an item is a plain file.
+            raise InputError(f"{where}：不是普通文件", file=where)
+        # Read at most one byte past the limit: a huge file is refused, never loaded whole.
+        with path.open("rb") as fh:
+            raw_bytes = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"{where}：文件不存在", file=where) from None
-    except IsADirectoryError:
-        raise InputError(f"{where}：这是一个目录，不是信息文件", file=where) from None
     except OSError as exc:
         raise InputError(f"{where}：无法读取（{exc.strerror}）", file=where) from None
     if len(raw_bytes) > MAX_FILE_BYTES:
         raise InputError(
-            f"{where}：文件过大（{len(raw_bytes) // 1024} KiB），信息文件不得超过 "
+            f"{where}：文件过大（{max(st.st_size, len(raw_bytes)) // 1024} KiB），信息文件不得超过 "
             f"{MAX_FILE_BYTES // 1024 // 1024} MiB；大文件请作为附件（attachments）提供",
             file=where,
         )

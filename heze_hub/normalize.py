@@ -128,7 +128,9 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
             raise InputError(f"{where}：{exc}", file=where, field=exc.field) from None
         credit_public = public_record(credit)
 
-    attachments = tuple(_attachment(loaded.path, a.path, a.title, fail) for a in f.attachments)
+    attachments = tuple(
+        _attachment(loaded.path, a.path, public(clean_text(a.title)), fail) for a in f.attachments
+    )
 
     content: dict[str, Any] = {
         "title": title,
@@ -206,7 +208,7 @@ def _attachment(item_path: Path, rel: str, title: str, fail: Any) -> Attachment:
             "attachments", f"附件 {rel} 过大（超过 {MAX_ATTACHMENT_BYTES // 1024 // 1024} MiB）"
         )
     return Attachment(
-        title=clean_text(title),
+        title=title,
         name=path.name,
         source=str(path),
         sha256=file_sha256(path),

@@ -746,14 +746,15 @@ def check_all(facts: Facts) -> list[Finding]:
 
 
 def gate_errors(item: NormalizedItem) -> list[str]:
-    """Rules a file is refused for before anything is sent (Chinese, one line each)."""
+    """Rules a file is refused for before anything is sent (Chinese, one line each, each naming
+    the field)."""
     errors = []
     if item.disclosure != "proactive":
-        errors.append("公开属性不是主动公开，不能发布（政府信息公开条例）")
+        errors.append("字段 disclosure：公开属性不是主动公开，不能发布（政府信息公开条例）")
     if is_poverty_notice(item):
         problem = poverty_problem(item)
         if problem:
-            errors.append(f"{problem}（推进方案·精准脱贫）")
+            errors.append(f"字段 posting_days：{problem}（推进方案·精准脱贫）")
     return errors
 
 

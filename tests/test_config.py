@@ -218,10 +218,10 @@ def test_bad_org_code_refused(clean_env: Path) -> None:
 
 
 def test_bad_env_value_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HUB_HUB__ITEM_CONCURRENCY", "many")
+    monkeypatch.setenv("HUB_HUB__ORG_CODE", "371 700")
     with pytest.raises(ConfigError) as info:
         load_config()
-    assert "item_concurrency" in str(info.value)
+    assert "org_code" in str(info.value)
 
 
 def test_bom_tolerated(clean_env: Path) -> None:

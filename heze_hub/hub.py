@@ -110,15 +110,16 @@ class Hub:
         Returns the tree size and the signed note. The note and the verifier key are also written
         to the state directory, where an operator can publish them.
         """
-        builder = TreeBuilder()
-        for line in self.store.receipt_lines():
+        start, frontier = self.store.latest_frontier()
+        builder = TreeBuilder.resume(start, frontier)
+        for line in self.store.receipt_lines(start):
             builder.append(line)
         size, latest = self.store.latest_signed()
         if size == builder.size:
             return size, latest
         key = self.signing_key()
         note = sign_checkpoint(key, builder.size, builder.root())
-        self.store.add_checkpoint(builder.size, note, now())
+        self.store.add_checkpoint(builder.size, note, now(), builder.frontier)
         atomic_write(self.state_dir / "checkpoint", note)
         atomic_write(self.state_dir / "hub.pub", key.vkey() + "\n")
         return builder.size, note

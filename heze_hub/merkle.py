@@ -54,6 +54,21 @@ class TreeBuilder:
         self._stack: list[bytes] = []
         self.size = 0
 
+    @classmethod
+    def resume(cls, size: int, frontier: list[bytes]) -> TreeBuilder:
+        """A builder that continues a tree of ``size`` leaves from its saved :attr:`frontier`."""
+        if len(frontier) != size.bit_count():
+            raise ValueError("frontier does not match the tree size")
+        builder = cls()
+        builder._stack = list(frontier)
+        builder.size = size
+        return builder
+
+    @property
+    def frontier(self) -> list[bytes]:
+        """The roots of the perfect subtrees so far: all it takes to continue the tree later."""
+        return list(self._stack)
+
     def append(self, data: bytes) -> bytes:
         """Append one leaf given by its data; return its leaf hash."""
         h = leaf_hash(data)

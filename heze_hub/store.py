@@ -111,6 +111,9 @@ checkpoints = Table(
     Column("size", Integer, nullable=False),
     Column("note", Text, nullable=False),
     Column("created_at", String(40), nullable=False),
+    # The Merkle tree's frontier at this size (hex hashes), so the next checkpoint only hashes
+    # the receipts added since instead of the whole log.
+    Column("frontier", Text),
 )
 
 
@@ -263,10 +266,11 @@ class Store:
         with self.read() as conn:
             return [NormalizedItem.model_validate_json(row[0]) for row in conn.execute(q)]
 
-    def receipt_lines(self) -> Iterator[bytes]:
-        """Every receipt's canonical bytes in ``seq`` order."""
+    def receipt_lines(self, start: int = 0) -> Iterator[bytes]:
+        """Every receipt's canonical bytes in ``seq`` order, from ``seq`` ``start`` on."""
+        q = select(receipts.c.data).where(receipts.c.seq >= start).order_by(receipts.c.seq)
         with self.read() as conn:
-            for row in conn.execute(select(receipts.c.data).order_by(receipts.c.seq)):
+            for row in conn.execute(q):
                 yield bytes(row[0])
 
     def receipt_count(self) -> int:
@@ -287,13 +291,29 @@ class Store:
             ).first()
         return (row.size, row.note) if row else (-1, "")
 
-    def add_checkpoint(self, size: int, note: str, created_at: datetime) -> None:
-        """Remember a signed checkpoint."""
+    def add_checkpoint(
+        self, size: int, note: str, created_at: datetime, frontier: list[bytes] | None = None
+    ) -> None:
+        """Remember a signed checkpoint (and the tree frontier it was computed from)."""
+        saved = json.dumps([h.hex() for h in frontier]) if frontier is not None else None
         self.write(
             lambda conn: conn.execute(
-                insert(checkpoints).values(size=size, note=note, created_at=created_at.isoformat())
+                insert(checkpoints).values(size=size, note=note, created_at=created_at.isoformat(),
+                                           frontier=saved)
             )
         )
+
+    def latest_frontier(self) -> tuple[int, list[bytes]]:
+        """Size and frontier of the newest checkpoint that saved one; ``(0, [])`` if none."""
+        with self.read() as conn:
+            row = conn.execute(
+                select(checkpoints.c.size, checkpoints.c.frontier)
+                .where(checkpoints.c.frontier.is_not(None))
+                .order_by(checkpoints.c.id.desc()).limit(1)
+            ).first()
+        if row is None:
+            return 0, []
+        return row.size, [bytes.fromhex(h) for h in json.loads(row.frontier)]
 
 
 def append_receipt(conn: Connection, receipt: dict[str, Any]) -> dict[str, Any]:

@@ -375,3 +375,15 @@ def test_hash_list():
         hl.append(b"short")
     assert inclusion_proof(hl, 5) == INCLUSION[2][2]
     assert consistency_proof(hl, 6) == CONSISTENCY[2][2]
+
+
+def test_builder_resumes_from_its_frontier() -> None:
+    leaves = [bytes([i]) * (i + 1) for i in range(37)]
+    for cut in range(len(leaves) + 1):
+        first = TreeBuilder()
+        for leaf in leaves[:cut]:
+            first.append(leaf)
+        resumed = TreeBuilder.resume(first.size, first.frontier)
+        for leaf in leaves[cut:]:
+            resumed.append(leaf)
+        assert resumed.root() == root(leaves)

@@ -107,8 +107,15 @@ def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
     from .store import items
 
     stamp = now()
+    identities = [p.identity for p in prepared]
     with hub.store.read() as conn:
-        known = set(conn.execute(select(items.c.identity)).scalars())
+        known = {
+            identity
+            for i in range(0, len(identities), 2000)
+            for identity in conn.execute(
+                select(items.c.identity).where(items.c.identity.in_(identities[i:i + 2000]))
+            ).scalars()
+        }
     shown = 0
     for p in prepared:
         if p.identity in known or p.explicit_index_no:

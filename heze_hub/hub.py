@@ -81,6 +81,12 @@ class Hub:
         if self._content_secret is None:
             path = self.config.signing_key_path.with_name("content.key")
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not path.exists() and self._has_versions():
+                # Hashes already published were made with the lost key; a new one would make
+                # every 双公示 item look changed and send it again.
+                raise ConfigError(
+                    f"内容哈希密钥 {path} 丢失，而数据库中已有发布记录；请从备份恢复该文件"
+                )
             if not path.exists():
                 # Written aside and linked into place: a concurrent process either sees the
                 # whole key or none, and only one key ever wins.
@@ -98,6 +104,14 @@ class Hub:
                     tmp.unlink()
             self._content_secret = path.read_bytes()
         return self._content_secret
+
+    def _has_versions(self) -> bool:
+        from sqlalchemy import select
+
+        from .store import versions
+
+        with self.store.read() as conn:
+            return conn.execute(select(versions.c.index_no).limit(1)).first() is not None
 
     # -- the receipt log's checkpoints ------------------------------------------------------
     def signing_key(self) -> SigningKey:

@@ -148,3 +148,12 @@ def test_retry_leaves_a_disabled_channel_alone(hub_run: HubRun, receiver) -> Non
     proc = hub_run("retry", check=0)
     assert "notify 已停用" in proc.stderr
     assert len(receiver.posts) == 3  # nothing sent after it was switched off
+
+
+def test_a_lost_content_key_is_refused_once_items_exist(hub_run: HubRun, receiver) -> None:
+    _webhook_config(hub_run, receiver)
+    hub_run("publish", str(write_item(hub_run.cwd / "a.md", "关于开展测试工作的通知")), check=0)
+    (hub_run.cwd / ".hub" / "keys" / "content.key").unlink()
+    proc = hub_run("publish", str(write_item(hub_run.cwd / "b.md", "第二份通知")), check=2)
+    assert "content.key" in proc.stderr and "恢复" in proc.stderr
+    assert len(receiver.posts) == 1

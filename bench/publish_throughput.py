@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,13 +96,15 @@ def setup(workdir: Path, ports: list[int], concurrency: int) -> None:
 
 def write_items(folder: Path, n: int) -> list[str]:
     folder.mkdir()
+    # Written today, as items a department publishes are: no deadline reminders to compute.
+    today = date.today().isoformat()
     paths = []
     for i in range(n):
         p = folder / f"{i:05}.md"
         p.write_text(
             "+++\n"
             f'title = "关于第{i}号测试事项的通知"\n'
-            'department = "菏泽市测试局"\nwritten_on = 2018-06-01\nkind = "notice"\n'
+            f'department = "菏泽市测试局"\nwritten_on = {today}\nkind = "notice"\n'
             'category = "service"\ntopics = ["教育"]\n'
             "+++\n"
             f"这是第{i}号测试事项的正文，用于测量发布吞吐量。\n",

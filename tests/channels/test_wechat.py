@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import struct
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,13 +19,20 @@ from zoneinfo import ZoneInfo
 import pluggy
 import pytest
 import requests
+from conftest import write_item
 from pydantic import SecretStr
+from sqlalchemy import select
 
-from heze_hub import hookspecs
+from heze_hub import delivery, hookspecs
 from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.config import load_config
 from heze_hub.errors import PermanentError, TransientError, Unconfirmed
+from heze_hub.hub import Hub
 from heze_hub.model import NormalizedItem
+from heze_hub.outbox import Outcome
+from heze_hub.receipts import ReceiptFilter, list_receipts
 from heze_hub.sandbox import Fault, Sandbox
+from heze_hub.store import deliveries
 from heze_hub_plugins import wechat as wechat_plugin
 from heze_hub_plugins.wechat import (
     AUTHOR_MAX,
@@ -471,6 +480,163 @@ def test_stale_cached_cover_is_uploaded_again(sb, channel):
     sb.wechat.add_fault(Fault(path=DRAFT, times=1, body={"errcode": 40007, "errmsg": "invalid"}))
     assert channel.publish(make_item(), make_ctx(sb)).remote_id
     assert sb.wechat.count(UPLOAD) == 2
+
+
+# -- through the delivery engine: the state and attempt count the core records (§5.3, §6) --------
+
+ENGINE_ENV = {
+    # No waiting between attempts; the time budget (max_seconds) keeps its default of 120 s, so
+    # the quota's hour-long wait still exceeds it.
+    "HUB_CHANNELS__WECHAT__RETRY__MAX_ATTEMPTS": "3",
+    "HUB_CHANNELS__WECHAT__RETRY__INITIAL_WAIT": "0",
+    "HUB_CHANNELS__WECHAT__RETRY__MAX_WAIT": "0",
+    "HUB_CHANNELS__WECHAT__POLL_INITIAL_WAIT": "0.001",
+    "HUB_CHANNELS__WECHAT__POLL_MAX_WAIT": "0.005",
+    "HUB_CHANNELS__WECHAT__TIMEOUT": "5",
+}
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What one publication through the engine left: the run's outcome, the stored delivery row
+    and its one receipt."""
+
+    outcome: Outcome
+    row: Any
+    receipt: dict[str, Any]
+    failed: bool
+
+
+def publish_through_the_engine(sb: Sandbox, tmp_path: Path, monkeypatch) -> Engine:
+    """An in-process hub configured for the sandbox publishes one item to ``wechat`` only."""
+    for name in list(os.environ):
+        if name.upper().startswith("HUB_"):
+            monkeypatch.delenv(name)
+    for name, value in {**sb.env(), **ENGINE_ENV}.items():
+        monkeypatch.setenv(name, value)
+    config = tmp_path / "channels.toml"
+    config.write_text(
+        sb.config_toml(public_url=PUBLIC_URL, output_dir=tmp_path / "public",
+                       state_dir=tmp_path / "state"),
+        encoding="utf-8",
+    )
+    source = write_item(tmp_path / "item.md", "关于做好2018年秋季学期中小学开学工作的通知")
+    hub = Hub(load_config(str(config)))
+    try:
+        report = delivery.publish(hub, hub.prepare([source]), only=("wechat",))
+        (receipt,) = list_receipts(hub.store, ReceiptFilter(channel="wechat"))
+        with hub.store.read() as conn:
+            (row,) = conn.execute(select(deliveries)).all()
+    finally:
+        hub.close()
+    (result,) = report.outcomes
+    return Engine(result, row, receipt, report.failed)
+
+
+def quota(path: str) -> dict[str, Any]:
+    return {"path": path, "times": 1, "body": QUOTA}
+
+
+def busy(path: str, times: int | None = 1) -> dict[str, Any]:
+    return {"path": path, "times": times, "body": BUSY}
+
+
+def errcode(path: str, code: int, errmsg: str, times: int = 1) -> dict[str, Any]:
+    return {"path": path, "times": times, "body": {"errcode": code, "errmsg": errmsg}}
+
+
+# (faults as tables, final publish_status, delivery state, attempts, retryable, words the error
+# holds, sandbox request counts, force_refresh flags of the token requests in order)
+ENGINE_CASES = [
+    # -1 busy: transient, the next attempt resumes where the last one stopped.
+    pytest.param([busy(DRAFT)], None, "published", 2, False, (),
+                 {DRAFT: 2, SUBMIT: 1}, [False], id="-1-once-on-draft"),
+    pytest.param([busy(SUBMIT)], None, "published", 2, False, (),
+                 {DRAFT: 1, SUBMIT: 2}, [False], id="-1-once-on-submit-reuses-the-draft"),
+    pytest.param([busy(GET)], None, "published", 2, False, (),
+                 {DRAFT: 1, SUBMIT: 1, GET: 3}, [False], id="-1-once-on-poll-only-polls"),
+    pytest.param([busy(DRAFT, times=None)], None, "failed", 3, True,
+                 ("errcode -1", "系统繁忙", "已重试 3 次", "hub retry"),
+                 {DRAFT: 3, SUBMIT: 0}, [False], id="-1-always-exhausts-max-attempts"),
+    # 45009: the hour-long wait it asks for exceeds the channel's time budget: no tight retry.
+    pytest.param([quota(DRAFT)], None, "failed", 1, True,
+                 ("errcode 45009", "调用次数已达上限", "quota", "hub retry"),
+                 {DRAFT: 1, SUBMIT: 0}, [False], id="45009-on-draft"),
+    pytest.param([quota(SUBMIT)], None, "failed", 1, True,
+                 ("errcode 45009", "调用次数已达上限", "quota"),
+                 {DRAFT: 1, SUBMIT: 1, GET: 0}, [False], id="45009-on-submit"),
+    # Token codes: refreshed once inside the same attempt. The platform still hands out the token
+    # the fault rejected, so the channel asks again with force_refresh.
+    *[pytest.param([errcode(DRAFT, code, "invalid credential")], None, "published", 1, False,
+                   (), {DRAFT: 2, SUBMIT: 1}, [False, False, True], id=f"{code}-once-on-draft")
+      for code in (40001, 40014, 42001)],
+    pytest.param([errcode(SUBMIT, 40014, "invalid access_token")], None, "published", 1, False,
+                 (), {DRAFT: 1, SUBMIT: 2}, [False, False, True], id="40014-once-on-submit"),
+    # Rejected again after the refresh: transient; the next attempt's token is accepted.
+    pytest.param([errcode(DRAFT, 40001, "invalid credential", times=2)], None, "published", 2,
+                 False, (), {DRAFT: 3, SUBMIT: 1}, [False, False, True],
+                 id="40001-twice-on-draft"),
+    # Any other code is permanent: one attempt, never retried by itself.
+    pytest.param([errcode(DRAFT, 45003, "title size out of limit")], None, "failed", 1, False,
+                 ("errcode 45003", "title size out of limit", "标题超过长度限制"),
+                 {DRAFT: 1, SUBMIT: 0}, [False], id="45003-on-draft"),
+    pytest.param([errcode(SUBMIT, 53503, "draft check failed")], None, "failed", 1, False,
+                 ("errcode 53503", "draft check failed"),
+                 {DRAFT: 1, SUBMIT: 1, GET: 0}, [False], id="53503-on-submit"),
+    # publish_status 2–4: the publication itself failed (terminal).
+    *[pytest.param([], status, "failed", 1, False, (f"publish_status {status}", words),
+                   {DRAFT: 1, SUBMIT: 1, GET: 2}, [False], id=f"publish_status-{status}")
+      for status, words in ((2, "原创声明失败"), (3, "常规失败"), (4, "平台审核不通过"))],
+    # WeChat accepted the submit but its answer was lost: never submitted again by itself.
+    pytest.param([{"path": SUBMIT, "times": 1, "drop": True, "handle": True}], None,
+                 "unconfirmed", 1, False, ("无法确认是否已提交", "hub retry --resend"),
+                 {DRAFT: 1, SUBMIT: 1, GET: 0}, [False], id="lost-submit-answer"),
+]
+
+
+@pytest.mark.parametrize(
+    ("faults", "publish_status", "status", "attempts", "retryable", "words", "calls", "tokens"),
+    ENGINE_CASES,
+)
+def test_engine_records_state_and_attempts(
+    sb, tmp_path, monkeypatch, faults, publish_status, status, attempts, retryable, words, calls,
+    tokens,
+):
+    for fault in faults:
+        sb.wechat.add_fault(fault)
+    sb.wechat.next_publish_status = publish_status
+    got = publish_through_the_engine(sb, tmp_path, monkeypatch)
+    o, row, receipt = got.outcome, got.row, got.receipt
+
+    # What the run reports, what the outbox row holds and what the receipt log says agree.
+    assert (o.channel, o.status, o.attempts) == ("wechat", status, attempts)
+    assert (row.status, row.attempts, row.retryable) == (status, attempts, retryable)
+    assert (receipt["status"], receipt["attempts"]) == (status, attempts)
+    assert receipt["idempotency_key"] == row.idempotency_key == f"{o.index_no}:1:wechat"
+    assert got.failed is (status != "published")
+    if status == "published":
+        assert o.error is None and row.error is None and receipt["error"] is None
+        assert o.remote_id and receipt["remote_id"] == row.remote_id == o.remote_id
+        assert receipt["url"].startswith("https://mp.weixin.qq.com/s/")
+        assert sb.wechat.submits == 1  # one article, however many attempts
+    else:
+        assert receipt["error"] == row.error == o.error
+        assert receipt["remote_id"] is None
+        for word in words:
+            assert word in receipt["error"]
+    # The sandbox saw exactly the calls the table names; the cover is uploaded once.
+    assert {path: sb.wechat.count(path) for path in calls} == calls
+    assert sb.wechat.count(UPLOAD) == 1
+    assert [r.json["force_refresh"] for r in sb.wechat.requests if r.path == TOKEN] == tokens
+    # The receipt's payload hash is that of the draft as sent.
+    draft = [r for r in sb.wechat.requests if r.path == DRAFT][-1]
+    assert receipt["payload_sha256"] == hashlib.sha256(draft.body).hexdigest()
+    # Progress saved in the row: the draft once it exists, the publish_id once submit answered.
+    state = json.loads(row.state)
+    submitted = [r.json["media_id"] for r in sb.wechat.requests if r.path == SUBMIT]
+    assert state.get("media_id") == (submitted[-1] if submitted else None)
+    answered = status == "published" or publish_status is not None
+    assert state.get("publish_id") == (next(iter(sb.wechat.publishes)) if answered else None)
 
 
 # -- health --------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import traceback
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,13 +16,20 @@ from zoneinfo import ZoneInfo
 import pluggy
 import pytest
 import requests
+from conftest import write_item
 from pydantic import SecretStr
+from sqlalchemy import select
 
-from heze_hub import hookspecs
+from heze_hub import delivery, hookspecs
 from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.config import load_config
 from heze_hub.errors import PermanentError, TransientError
+from heze_hub.hub import Hub
 from heze_hub.model import NormalizedItem
+from heze_hub.outbox import Outcome
+from heze_hub.receipts import ReceiptFilter, list_receipts
 from heze_hub.sandbox import Fault, Sandbox
+from heze_hub.store import deliveries
 from heze_hub_plugins import weibo as weibo_plugin
 from heze_hub_plugins.weibo import STATUS_MAX, WeiboChannel, WeiboSettings, weibo_length
 
@@ -271,6 +280,138 @@ def test_timeout_and_unreachable_are_transient(sb, hub):
         url = gone.url("weibo")
     dead = make_channel(sb, hub, api_base=url)
     assert isinstance(outcome(lambda: dead.publish(make_item(), make_ctx())), TransientError)
+
+
+# -- through the delivery engine: the state and attempt count the core records (§5.4, §6) --------
+
+ENGINE_ENV = {
+    # No waiting between attempts. The time budget (max_seconds) keeps its default of 120 s.
+    "HUB_CHANNELS__WEIBO__RETRY__MAX_ATTEMPTS": "3",
+    "HUB_CHANNELS__WEIBO__RETRY__INITIAL_WAIT": "0",
+    "HUB_CHANNELS__WEIBO__RETRY__MAX_WAIT": "0",
+    "HUB_CHANNELS__WEIBO__RATE_LIMIT_WAIT": "0",
+    "HUB_CHANNELS__WEIBO__TIMEOUT": "5",
+}
+TOKEN_MESSAGE = "令牌过期，请运维人员更新 access_token（HUB_CHANNELS__WEIBO__ACCESS_TOKEN）"
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What one publication through the engine left: the run's outcome, the stored delivery row
+    and its one receipt."""
+
+    outcome: Outcome
+    row: Any
+    receipt: dict[str, Any]
+    failed: bool
+
+
+def publish_through_the_engine(
+    sb: Sandbox, tmp_path: Path, monkeypatch, env: dict[str, str]
+) -> Engine:
+    """An in-process hub configured for the sandbox publishes one item to ``weibo`` only."""
+    for name in list(os.environ):
+        if name.upper().startswith("HUB_"):
+            monkeypatch.delenv(name)
+    for name, value in {**sb.env(), **ENGINE_ENV, **env}.items():
+        monkeypatch.setenv(name, value)
+    config = tmp_path / "channels.toml"
+    config.write_text(
+        sb.config_toml(public_url=PUBLIC_URL, output_dir=tmp_path / "public",
+                       state_dir=tmp_path / "state"),
+        encoding="utf-8",
+    )
+    source = write_item(tmp_path / "item.md", "关于2018年菏泽市财政专项扶贫资金项目计划安排的公告")
+    hub = Hub(load_config(str(config)))
+    try:
+        report = delivery.publish(hub, hub.prepare([source]), only=("weibo",))
+        (receipt,) = list_receipts(hub.store, ReceiptFilter(channel="weibo"))
+        with hub.store.read() as conn:
+            (row,) = conn.execute(select(deliveries)).all()
+    finally:
+        hub.close()
+    (result,) = report.outcomes
+    return Engine(result, row, receipt, report.failed)
+
+
+def error_fault(code: int, http_status: int = 400, times: int = 1) -> dict[str, Any]:
+    """Weibo's real error shape: HTTP 4xx (or 5xx) with ``{"error", "error_code", "request"}``."""
+    return {"path": SHARE, "times": times, "status": http_status,
+            "body": weibo_error(code, f"platform message {code}")}
+
+
+# (fault, extra environment, delivery state, attempts, retryable, words the error holds,
+# whether the status was really posted, share.json requests)
+ENGINE_CASES = [
+    # Rate limits: transient; with the configured wait at 0 the second attempt posts it.
+    *[pytest.param(error_fault(code), {}, "published", 2, False, (), True, 2,
+                   id=f"{code}-once") for code in (10022, 10023, 10024, 20016)],
+    pytest.param(error_fault(10023, 403), {}, "published", 2, False, (), True, 2,
+                 id="10023-once-http-403"),
+    # With the default wait (600 s) a rate limit exceeds the time budget: failed, retryable.
+    pytest.param(error_fault(10022), {"HUB_CHANNELS__WEIBO__RATE_LIMIT_WAIT": "600"}, "failed",
+                 1, True, ("error_code 10022", "调用频率超限", "hub retry"), False, 1,
+                 id="10022-wait-beyond-the-budget"),
+    # Duplicate content: the post already exists; published, not a retry and not a failure.
+    *[pytest.param(error_fault(code), {}, "published", 1, False, (), False, 1,
+                   id=f"{code}-duplicate") for code in (20017, 20019, 20111)],
+    # Token expired: permanent until an operator renews the token.
+    *[pytest.param(error_fault(code, 401 if code == 21332 else 400), {}, "failed", 1, False,
+                   (TOKEN_MESSAGE, f"error_code {code}"), False, 1, id=f"{code}-token")
+      for code in (21315, 21327, 21332)],
+    # Content rejected: permanent, with the platform's message.
+    *[pytest.param(error_fault(code), {}, "failed", 1, False,
+                   ("微博拒绝了内容", f"error_code {code}", f"platform message {code}"), False, 1,
+                   id=f"{code}-rejected") for code in (20012, 20018, 20021)],
+    # A 5xx is transient whatever its error_code.
+    pytest.param(error_fault(10001, 503, times=2), {}, "published", 3, False, (), True, 3,
+                 id="http-503-twice"),
+    pytest.param(error_fault(10001, 503, times=None), {}, "failed", 3, True,
+                 ("HTTP 503", "已重试 3 次", "hub retry"), False, 3, id="http-503-always"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fault", "env", "status", "attempts", "retryable", "words", "posted", "shares"),
+    ENGINE_CASES,
+)
+def test_engine_records_state_and_attempts(
+    sb, tmp_path, monkeypatch, fault, env, status, attempts, retryable, words, posted, shares,
+):
+    sb.weibo.add_fault(fault)
+    got = publish_through_the_engine(sb, tmp_path, monkeypatch, env)
+    o, row, receipt = got.outcome, got.row, got.receipt
+
+    # What the run reports, what the outbox row holds and what the receipt log says agree.
+    assert (o.channel, o.status, o.attempts) == ("weibo", status, attempts)
+    assert (row.status, row.attempts, row.retryable) == (status, attempts, retryable)
+    assert (receipt["status"], receipt["attempts"]) == (status, attempts)
+    assert receipt["idempotency_key"] == row.idempotency_key == f"{o.index_no}:1:weibo"
+    assert got.failed is (status != "published")
+    assert sb.weibo.count(SHARE) == shares
+    assert len(sb.weibo.statuses) == (1 if posted else 0)
+    # The receipt's payload hash is that of the status text as sent.
+    sent = sb.weibo.requests[-1].form["status"]
+    assert receipt["payload_sha256"] == row.payload_sha256
+    assert receipt["payload_sha256"] == hashlib.sha256(sent.encode()).hexdigest()
+    if posted:
+        (posted_status,) = sb.weibo.statuses.values()
+        assert o.remote_id == row.remote_id == receipt["remote_id"] == posted_status["idstr"]
+        assert receipt["url"] == f"https://m.weibo.cn/status/{posted_status['idstr']}"
+        assert o.error is None and receipt["error"] is None
+    elif status == "published":
+        # Already published: no id is known, the receipt says why it counts as published.
+        code = fault["body"]["error_code"]
+        assert o.remote_id is None and receipt["remote_id"] is None and receipt["url"] is None
+        assert o.error is None and receipt["error"] is None
+        assert str(code) in receipt["note"] and "视为已发布" in receipt["note"]
+        assert o.note == receipt["note"]
+    else:
+        assert receipt["error"] == row.error == o.error
+        assert receipt["remote_id"] is None
+        for word in words:
+            assert word in receipt["error"]
+        assert TOKEN not in receipt["error"]
 
 
 # -- health ------------------------------------------------------------------------------------

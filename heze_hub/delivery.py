@@ -257,7 +257,7 @@ class Deliverer:
                 attempts,
                 ctx,
                 retryable=True,
-                error=f"{exc}（已重试 {attempts} 次，可稍后 hub retry）",
+                error=f"{exc}（已尝试 {attempts} 次，可稍后 hub retry）",
             )
         except PermanentError as exc:
             return self._finish(row, item, "failed", attempts, ctx, error=str(exc))

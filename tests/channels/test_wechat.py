@@ -556,7 +556,7 @@ ENGINE_CASES = [
     pytest.param([busy(GET)], None, "published", 2, False, (),
                  {DRAFT: 1, SUBMIT: 1, GET: 3}, [False], id="-1-once-on-poll-only-polls"),
     pytest.param([busy(DRAFT, times=None)], None, "failed", 3, True,
-                 ("errcode -1", "系统繁忙", "已重试 3 次", "hub retry"),
+                 ("errcode -1", "系统繁忙", "已尝试 3 次", "hub retry"),
                  {DRAFT: 3, SUBMIT: 0}, [False], id="-1-always-exhausts-max-attempts"),
     # 45009: the hour-long wait it asks for exceeds the channel's time budget: no tight retry.
     pytest.param([quota(DRAFT)], None, "failed", 1, True,

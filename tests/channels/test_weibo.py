@@ -367,7 +367,7 @@ ENGINE_CASES = [
     pytest.param(error_fault(10001, 503, times=2), {}, "published", 3, False, (), True, 3,
                  id="http-503-twice"),
     pytest.param(error_fault(10001, 503, times=None), {}, "failed", 3, True,
-                 ("HTTP 503", "已重试 3 次", "hub retry"), False, 3, id="http-503-always"),
+                 ("HTTP 503", "已尝试 3 次", "hub retry"), False, 3, id="http-503-always"),
 ]
 
 

@@ -15,7 +15,7 @@ Error codes, all real WeChat codes:
 40007    unknown ``thumb_media_id`` (draft/add) or draft ``media_id`` (freepublish/submit)
 40009    image larger than 10 MB; 40012: thumb larger than 64 KB
 40013    wrong appid; 40125: wrong secret; 41002/41004: appid/secret missing
-40033    the raw draft body holds ``\\u``-escapes (such as ``\\u83cf``) of non-ASCII characters ("invalid charset")
+40033    the raw body holds ``\\u``-escapes (``\\u83cf``) of non-ASCII text ("invalid charset")
 41001    access_token missing
 41005    the multipart field ``media`` is missing
 42001    access_token expired

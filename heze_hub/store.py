@@ -45,6 +45,7 @@ from .model import NormalizedItem
 
 T = TypeVar("T")
 _NEXT_SEQ = "heze_hub_next_receipt_seq"
+_WRITE_LOCK = 0x68657A65  # "heze": the advisory lock id of the hub's writers on PostgreSQL
 
 metadata = MetaData()
 
@@ -407,6 +408,8 @@ def _engine(url: str, *, write: bool) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     begin = "BEGIN IMMEDIATE" if write else "BEGIN"
 
+    postgres = engine.dialect.name == "postgresql"
+
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         conn.info.pop(_NEXT_SEQ, None)  # the receipt counter is valid for one transaction only
@@ -414,6 +417,11 @@ def _engine(url: str, *, write: bool) -> Engine:
             # pysqlite's own transaction handling breaks SAVEPOINT and upgrades read locks late;
             # SQLAlchemy's documented recipe is to switch it off and emit BEGIN ourselves.
             conn.exec_driver_sql(begin)
+        elif postgres and write:
+            # Several hub processes may share one database: writers take turns, so receipt
+            # sequence numbers stay gapless and index numbers unique (SQLite's write lock does
+            # the same there).
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})")
 
     return engine
 

@@ -404,3 +404,64 @@ def test_all_latest_items(store: Store) -> None:
     put_version(store, make_item(2, 1, 1), {})
     got = [(i.index_no[-1], i.version) for i in store.all_latest_items()]
     assert got == [("2", 1), ("1", 2)]
+
+
+# -- PostgreSQL (DESIGN §10: the store moves to PostgreSQL by a database URL) ------------------
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh PostgreSQL database on this machine's server, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    admin_url = "postgresql+psycopg://postgres@127.0.0.1/postgres"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT",
+                              connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # no server on this machine
+        pytest.skip(f"no PostgreSQL server on 127.0.0.1: {type(exc).__name__}")
+    name = f"hub_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_two_hub_processes_share_a_postgresql_store(pg_url, hub_run, receiver) -> None:
+    import json as _json
+    import shutil
+
+    from conftest import WEBHOOK_PLUGIN, write_item
+
+    (hub_run.cwd / "plugins").mkdir()
+    shutil.copy(WEBHOOK_PLUGIN, hub_run.cwd / "plugins" / "webhook.py")
+    (hub_run.cwd / "channels.toml").write_text(
+        f'[hub]\norg_code = "PG"\nplugins_dir = "plugins"\ndatabase_url = "{pg_url}"\n'
+        f'[channels.notify]\nplugin = "webhook"\nurl = "{receiver.url}"\n', encoding="utf-8")
+    # The first run creates the schema and the keys; then two processes publish at once.
+    hub_run("publish", str(write_item(hub_run.cwd / "first.md", "首条通知")), check=0)
+    batches = []
+    for b in ("a", "b"):
+        folder = hub_run.cwd / b
+        folder.mkdir()
+        batches.append([str(write_item(folder / f"{i}.md", f"{b}批第{i}号通知"))
+                        for i in range(25)])
+    procs = [hub_run.popen("publish", *files) for files in batches]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    receipts = _json.loads(hub_run("receipts", "--json", check=0).stdout)
+    assert [r["seq"] for r in receipts] == list(range(51))  # gapless, one writer at a time
+    index_nos = [r["index_no"] for r in receipts]
+    assert len(set(index_nos)) == 51  # every item its own 索引号
+    assert sorted(receiver.keys_created()) == sorted(f"{ix}:1:notify" for ix in index_nos)
+    bundle = hub_run.cwd / "bundle"
+    hub_run("receipts", "export", str(bundle), check=0)
+    hub_run("verify", str(bundle), check=0)

@@ -8,7 +8,6 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -314,24 +313,10 @@ def channels(ctx: click.Context, check: bool, as_json: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
     """查看投递及其状态。"""
-    from sqlalchemy import select
-
-    from .store import deliveries, versions
+    from .rules import credit_deadline_status
 
     with open_hub(ctx) as hub:
-        q = (
-            select(deliveries, versions.c.data)
-            .join(
-                versions,
-                (versions.c.index_no == deliveries.c.index_no)
-                & (versions.c.version == deliveries.c.version),
-            )
-            .order_by(deliveries.c.id)
-        )
-        if index_no:
-            q = q.where(deliveries.c.index_no == index_no)
-        with hub.store.read() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(q)]
+        rows = hub.store.deliveries_with_items(index_no)
         if index_no and not rows:
             raise InputError(f"索引号 {index_no} 没有投递记录")
         data = []
@@ -344,7 +329,7 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
             channel = hub.channels.get(r["channel"])
             if (item.get("credit") and channel is not None and channel.plugin_name == "credit"
                     and r["status"] not in ("published", "skipped")):
-                r["deadline"] = _credit_deadline(item["credit"], today)
+                r["deadline"] = credit_deadline_status(item["credit"], today)
             data.append({**r, "title": item["title"]})
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -370,22 +355,6 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
         for r in data:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         out.print("合计：" + "，".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(counts.items())))
-
-
-def _credit_deadline(record: dict[str, Any], today: date) -> dict[str, Any]:
-    """The 双公示 deadline of a record not yet on the credit platform (DESIGN §4)."""
-    from .credit_record import record_decision_date
-    from .workdays import calendar_covers, credit_deadline, working_days_between
-
-    due = credit_deadline(record_decision_date(record))
-    estimate = "" if calendar_covers(due.year) else "（节假日安排未知，按周一至周五估算）"
-    if today > due:
-        state, text = "overdue", f"双公示应于 {due} 前报送信用平台，已逾期{estimate}"
-    else:
-        left = working_days_between(today, due)
-        state = "near" if left <= 2 else "ok"
-        text = f"双公示应于 {due} 前报送信用平台，还剩 {left} 个工作日{estimate}"
-    return {"due": due.isoformat(), "state": state, "text": text}
 
 
 @cli.command()

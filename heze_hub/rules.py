@@ -38,6 +38,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .credit_record import record_decision_date
@@ -47,6 +48,7 @@ from .workdays import (
     CREDIT_DEADLINE_DAYS,
     PROACTIVE_DEADLINE_DAYS,
     add_working_days,
+    calendar_covers,
     covers_span,
     credit_deadline,
     proactive_deadline,
@@ -791,3 +793,16 @@ def gate_warnings(item: NormalizedItem, now: datetime) -> list[str]:
         if today > due:
             warnings.append(f"义务教育招生信息应在 {due} 前公开，现已逾期")
     return warnings
+
+
+def credit_deadline_status(record: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """The 双公示 deadline of a record not yet on the credit platform (DESIGN §4)."""
+    due = credit_deadline(record_decision_date(record))
+    estimate = "" if calendar_covers(due.year) else "（节假日安排未知，按周一至周五估算）"
+    if today > due:
+        state, text = "overdue", f"双公示应于 {due} 前报送信用平台，已逾期{estimate}"
+    else:
+        left = working_days_between(today, due)
+        state = "near" if left <= 2 else "ok"
+        text = f"双公示应于 {due} 前报送信用平台，还剩 {left} 个工作日{estimate}"
+    return {"due": due.isoformat(), "state": state, "text": text}

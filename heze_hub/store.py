@@ -236,6 +236,19 @@ class Store:
             ).scalar_one()
         return NormalizedItem.model_validate_json(data)
 
+    def deliveries_with_items(self, index_no: str | None = None) -> list[dict[str, Any]]:
+        """Delivery rows (all, or one item's) with their version's item JSON as ``data``."""
+        q = (
+            select(deliveries, versions.c.data)
+            .join(versions, (versions.c.index_no == deliveries.c.index_no)
+                  & (versions.c.version == deliveries.c.version))
+            .order_by(deliveries.c.id)
+        )
+        if index_no:
+            q = q.where(deliveries.c.index_no == index_no)
+        with self.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
     def published_items(self, channel: str) -> list[NormalizedItem]:
         """Latest published version of each item on ``channel``, newest first."""
         d, v = deliveries, versions

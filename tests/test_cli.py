@@ -170,3 +170,16 @@ def test_a_lost_content_key_is_refused_once_items_exist(hub_run: HubRun, receive
     proc = hub_run("publish", str(write_item(hub_run.cwd / "b.md", "第二份通知")), check=2)
     assert "content.key" in proc.stderr and "恢复" in proc.stderr
     assert len(receiver.posts) == 1
+
+
+def test_status_shows_the_deadline_of_a_credit_record_not_yet_filed(hub_run: HubRun) -> None:
+    from conftest import EXAMPLES
+
+    (hub_run.cwd / "channels.toml").write_text(
+        '[hub]\norg_code = "TEST"\n[channels.credit]\nupload = "file"\n', encoding="utf-8")
+    hub_run("publish", str(EXAMPLES / "05-penalty-environment.json"), check=0)
+    [row] = hub_run.json("status")
+    assert row["status"] == "pending"
+    # Decided 2018-08-06: seven working days later is 2018-08-15, long past.
+    assert row["deadline"]["due"] == "2018-08-15" and row["deadline"]["state"] == "overdue"
+    assert "2018-08-15" in hub_run("status", check=0).stdout

@@ -5,48 +5,26 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from . import cli_audit, cli_credit, delivery
-from .config import load_config
+from .cli_common import err, open_hub, out
 from .errors import ConfigError, HubError, InputError
 from .hub import Hub
 from .normalize import now
 from .outbox import Outcome
 from .receipts import FINISHED, ReceiptFilter, list_receipts
-from .registry import PluginWarning
 from .status import STATE_LABELS, ExitStatus
 
-out = Console(highlight=False, soft_wrap=True)
-if not out.is_terminal:
-    # In a pipe or a log file nothing limits the width; don't truncate index numbers and URLs.
-    out.width = 200
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger(__name__)
-
-
-@contextmanager
-def open_hub(ctx: click.Context) -> Iterator[Hub]:
-    """Load configuration, plugins and store for one command."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PluginWarning)
-        hub = Hub(load_config(ctx.obj["config"]))
-    for w in caught:
-        err.print(f"[yellow]警告[/]：{escape(str(w.message))}")
-    try:
-        yield hub
-    finally:
-        hub.close()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import click
 
+from .cli_common import open_hub, out
 from .status import ExitStatus
 
 
@@ -27,7 +28,6 @@ def audit(ctx: click.Context, year: int | None, show_met: bool, as_json: bool) -
     有不符合项时退出状态为 1。
     """
     from . import audit as auditing
-    from .cli import open_hub, out
     from .rules import TZ
 
     now = datetime.now(TZ)
@@ -54,7 +54,6 @@ def report() -> None:
 def annual(ctx: click.Context, year: int, as_json: bool) -> None:
     """政府信息公开工作年度报告：主动公开政府信息情况（国办公开办函〔2021〕30号 第二部分）。"""
     from . import annual_report
-    from .cli import open_hub, out
 
     with open_hub(ctx) as hub:
         result = annual_report.annual_report(hub.store, year)

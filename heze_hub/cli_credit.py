@@ -14,6 +14,7 @@ import click
 from sqlalchemy import select
 
 from .canonical import canonical_json, sha256_hex
+from .cli_common import open_hub, out
 from .credit_export import write_csv
 from .credit_record import record_decision_number, record_type, wire_record
 from .errors import InputError
@@ -69,7 +70,6 @@ def _waiting(
 @click.pass_context
 def export(ctx: click.Context, directory: Path, channel: str | None) -> None:
     """导出待上传的双公示记录（UTF-8 带 BOM 的 CSV，标准列顺序）。"""
-    from .cli import open_hub, out
 
     with open_hub(ctx) as hub:
         rows = _waiting(hub, _file_channels(hub, channel))
@@ -101,7 +101,6 @@ def export(ctx: click.Context, directory: Path, channel: str | None) -> None:
 def mark_uploaded(ctx: click.Context, index_nos: tuple[str, ...], channel: str | None,
                   record_id: str | None, rejected: str | None, as_json: bool) -> None:
     """登记人工上传的结果，每条记录生成一张回执。"""
-    from .cli import open_hub, out
     from .delivery import finish_manually
 
     if record_id and len(index_nos) != 1:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import struct
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,20 +17,14 @@ from zoneinfo import ZoneInfo
 import pluggy
 import pytest
 import requests
-from conftest import write_item
+from engine import publish_through_the_engine
 from pydantic import SecretStr
-from sqlalchemy import select
 
-from heze_hub import delivery, hookspecs
+from heze_hub import hookspecs
 from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
-from heze_hub.config import load_config
 from heze_hub.errors import PermanentError, TransientError, Unconfirmed
-from heze_hub.hub import Hub
 from heze_hub.model import NormalizedItem
-from heze_hub.outbox import Outcome
-from heze_hub.receipts import ReceiptFilter, list_receipts
 from heze_hub.sandbox import Fault, Sandbox
-from heze_hub.store import deliveries
 from heze_hub_plugins import wechat as wechat_plugin
 from heze_hub_plugins.wechat import (
     AUTHOR_MAX,
@@ -496,41 +488,7 @@ ENGINE_ENV = {
 }
 
 
-@dataclass(frozen=True)
-class Engine:
-    """What one publication through the engine left: the run's outcome, the stored delivery row
-    and its one receipt."""
-
-    outcome: Outcome
-    row: Any
-    receipt: dict[str, Any]
-    failed: bool
-
-
-def publish_through_the_engine(sb: Sandbox, tmp_path: Path, monkeypatch) -> Engine:
-    """An in-process hub configured for the sandbox publishes one item to ``wechat`` only."""
-    for name in list(os.environ):
-        if name.upper().startswith("HUB_"):
-            monkeypatch.delenv(name)
-    for name, value in {**sb.env(), **ENGINE_ENV}.items():
-        monkeypatch.setenv(name, value)
-    config = tmp_path / "channels.toml"
-    config.write_text(
-        sb.config_toml(public_url=PUBLIC_URL, output_dir=tmp_path / "public",
-                       state_dir=tmp_path / "state"),
-        encoding="utf-8",
-    )
-    source = write_item(tmp_path / "item.md", "关于做好2018年秋季学期中小学开学工作的通知")
-    hub = Hub(load_config(str(config)))
-    try:
-        report = delivery.publish(hub, hub.prepare([source]), only=("wechat",))
-        (receipt,) = list_receipts(hub.store, ReceiptFilter(channel="wechat"))
-        with hub.store.read() as conn:
-            (row,) = conn.execute(select(deliveries)).all()
-    finally:
-        hub.close()
-    (result,) = report.outcomes
-    return Engine(result, row, receipt, report.failed)
+TITLE = "关于做好2018年秋季学期中小学开学工作的通知"
 
 
 def quota(path: str) -> dict[str, Any]:
@@ -605,7 +563,7 @@ def test_engine_records_state_and_attempts(
     for fault in faults:
         sb.wechat.add_fault(fault)
     sb.wechat.next_publish_status = publish_status
-    got = publish_through_the_engine(sb, tmp_path, monkeypatch)
+    got = publish_through_the_engine(sb, tmp_path, monkeypatch, "wechat", ENGINE_ENV, TITLE)
     o, row, receipt = got.outcome, got.row, got.receipt
 
     # What the run reports, what the outbox row holds and what the receipt log says agree.

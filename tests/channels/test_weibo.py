@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import traceback
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,20 +14,14 @@ from zoneinfo import ZoneInfo
 import pluggy
 import pytest
 import requests
-from conftest import write_item
+from engine import publish_through_the_engine
 from pydantic import SecretStr
-from sqlalchemy import select
 
-from heze_hub import delivery, hookspecs
+from heze_hub import hookspecs
 from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
-from heze_hub.config import load_config
 from heze_hub.errors import PermanentError, TransientError
-from heze_hub.hub import Hub
 from heze_hub.model import NormalizedItem
-from heze_hub.outbox import Outcome
-from heze_hub.receipts import ReceiptFilter, list_receipts
 from heze_hub.sandbox import Fault, Sandbox
-from heze_hub.store import deliveries
 from heze_hub_plugins import weibo as weibo_plugin
 from heze_hub_plugins.weibo import STATUS_MAX, WeiboChannel, WeiboSettings, weibo_length
 
@@ -295,43 +287,7 @@ ENGINE_ENV = {
 TOKEN_MESSAGE = "令牌过期，请运维人员更新 access_token（HUB_CHANNELS__WEIBO__ACCESS_TOKEN）"
 
 
-@dataclass(frozen=True)
-class Engine:
-    """What one publication through the engine left: the run's outcome, the stored delivery row
-    and its one receipt."""
-
-    outcome: Outcome
-    row: Any
-    receipt: dict[str, Any]
-    failed: bool
-
-
-def publish_through_the_engine(
-    sb: Sandbox, tmp_path: Path, monkeypatch, env: dict[str, str]
-) -> Engine:
-    """An in-process hub configured for the sandbox publishes one item to ``weibo`` only."""
-    for name in list(os.environ):
-        if name.upper().startswith("HUB_"):
-            monkeypatch.delenv(name)
-    for name, value in {**sb.env(), **ENGINE_ENV, **env}.items():
-        monkeypatch.setenv(name, value)
-    config = tmp_path / "channels.toml"
-    config.write_text(
-        sb.config_toml(public_url=PUBLIC_URL, output_dir=tmp_path / "public",
-                       state_dir=tmp_path / "state"),
-        encoding="utf-8",
-    )
-    source = write_item(tmp_path / "item.md", "关于2018年菏泽市财政专项扶贫资金项目计划安排的公告")
-    hub = Hub(load_config(str(config)))
-    try:
-        report = delivery.publish(hub, hub.prepare([source]), only=("weibo",))
-        (receipt,) = list_receipts(hub.store, ReceiptFilter(channel="weibo"))
-        with hub.store.read() as conn:
-            (row,) = conn.execute(select(deliveries)).all()
-    finally:
-        hub.close()
-    (result,) = report.outcomes
-    return Engine(result, row, receipt, report.failed)
+TITLE = "关于2018年菏泽市财政专项扶贫资金项目计划安排的公告"
 
 
 def error_fault(code: int, http_status: int = 400, times: int = 1) -> dict[str, Any]:
@@ -379,7 +335,9 @@ def test_engine_records_state_and_attempts(
     sb, tmp_path, monkeypatch, fault, env, status, attempts, retryable, words, posted, shares,
 ):
     sb.weibo.add_fault(fault)
-    got = publish_through_the_engine(sb, tmp_path, monkeypatch, env)
+    got = publish_through_the_engine(
+        sb, tmp_path, monkeypatch, "weibo", {**ENGINE_ENV, **env}, TITLE
+    )
     o, row, receipt = got.outcome, got.row, got.receipt
 
     # What the run reports, what the outbox row holds and what the receipt log says agree.

@@ -322,19 +322,19 @@ class Deliverer:
             note,
         )
         written = hub.store.submit(FinishDelivery(row["id"], values, receipt, OWNER))
-        result: Future[Outcome] = Future()
+        recorded: Future[Outcome] = Future()
 
         def chain(fut: Future[str | None]) -> None:
             if fut.exception() is not None:
-                result.set_exception(fut.exception())  # type: ignore[arg-type]
+                recorded.set_exception(fut.exception())  # type: ignore[arg-type]
             elif fut.result() is not None:
-                result.set_result(Outcome(item.index_no, item.version, row["channel"],
+                recorded.set_result(Outcome(item.index_no, item.version, row["channel"],
                                           str(fut.result()), note="已由另一进程完成"))
             else:
-                result.set_result(outcome)
+                recorded.set_result(outcome)
 
         written.add_done_callback(chain)
-        return result
+        return recorded
 
     def _release(self, row: dict[str, Any], item: NormalizedItem, status: str) -> Outcome:
         """Put a claimed delivery back in ``status`` without a new receipt (nothing changed)."""

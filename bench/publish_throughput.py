@@ -24,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -120,58 +122,53 @@ def run_hub(workdir: Path, *args: str) -> tuple[float, subprocess.CompletedProce
     return time.perf_counter() - start, proc
 
 
-def bench_throughput(items: int, concurrency: int) -> None:
-    ports = free_ports(4)
+@contextmanager
+def hub_against_endpoints(channels: int, delay: float, concurrency: int) -> Iterator[Path]:
+    """A working directory configured for ``channels`` endpoints answering after ``delay`` s,
+    served by another process for as long as the block runs."""
+    ports = free_ports(channels)
     ready = multiprocessing.Event()
-    server = multiprocessing.Process(target=serve, args=(ports, 0.020, ready), daemon=True)
+    server = multiprocessing.Process(target=serve, args=(ports, delay, ready), daemon=True)
     server.start()
     ready.wait(10)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             setup(workdir, ports, concurrency)
-            paths = write_items(workdir / "items", items)
-            wall, proc = run_hub(workdir, "publish", "--json", *paths)
-            if proc.returncode != 0:
-                print(proc.stderr[-2000:])
-                raise SystemExit("publish failed")
-            results = json.loads(proc.stdout)
-            published = sum(
-                d["status"] == "published" for r in results for d in r["deliveries"]
-            )
-            startup, _ = run_hub(workdir, "channels")
-            ideal = items * 0.020 / concurrency
-            print(f"[1] {items} items x 4 channels (20 ms endpoints, concurrency {concurrency}):")
-            print(f"    deliveries published : {published}")
-            print(f"    wall time            : {wall:.2f} s (CLI start-up alone ~{startup:.2f} s)")
-            print(f"    deliveries / second  : {published / wall:.0f}")
-            print(f"    ideal wall time      : {ideal:.2f} s  -> ratio {wall / ideal:.2f}x")
+            yield workdir
     finally:
         server.terminate()
+
+
+def bench_throughput(items: int, concurrency: int) -> None:
+    with hub_against_endpoints(4, 0.020, concurrency) as workdir:
+        paths = write_items(workdir / "items", items)
+        wall, proc = run_hub(workdir, "publish", "--json", *paths)
+        if proc.returncode != 0:
+            print(proc.stderr[-2000:])
+            raise SystemExit("publish failed")
+        results = json.loads(proc.stdout)
+        published = sum(d["status"] == "published" for r in results for d in r["deliveries"])
+        startup, _ = run_hub(workdir, "channels")
+    ideal = items * 0.020 / concurrency
+    print(f"[1] {items} items x 4 channels (20 ms endpoints, concurrency {concurrency}):")
+    print(f"    deliveries published : {published}")
+    print(f"    wall time            : {wall:.2f} s (CLI start-up alone ~{startup:.2f} s)")
+    print(f"    deliveries / second  : {published / wall:.0f}")
+    print(f"    ideal wall time      : {ideal:.2f} s  -> ratio {wall / ideal:.2f}x")
 
 
 def bench_fanout() -> None:
-    ports = free_ports(5)
-    ready = multiprocessing.Event()
-    server = multiprocessing.Process(target=serve, args=(ports, 0.200, ready), daemon=True)
-    server.start()
-    ready.wait(10)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            workdir = Path(tmp)
-            setup(workdir, ports, 4)
-            [path] = write_items(workdir / "items", 1)
-            startup, _ = run_hub(workdir, "channels")
-            wall, proc = run_hub(workdir, "publish", path)
-            if proc.returncode != 0:
-                raise SystemExit(proc.stderr)
-            print("[2] 1 item x 5 channels (200 ms endpoints):")
-            print(f"    wall time {wall * 1000:.0f} ms; "
-                  f"start-up (hub channels) {startup * 1000:.0f} ms")
-            print(f"    (wall - start-up) / 200 ms = {(wall - startup) / 0.2:.2f}")
-            print(f"    wall / (200 ms + start-up) = {wall / (0.2 + startup):.2f}")
-    finally:
-        server.terminate()
+    with hub_against_endpoints(5, 0.200, 4) as workdir:
+        [path] = write_items(workdir / "items", 1)
+        startup, _ = run_hub(workdir, "channels")
+        wall, proc = run_hub(workdir, "publish", path)
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr)
+    print("[2] 1 item x 5 channels (200 ms endpoints):")
+    print(f"    wall time {wall * 1000:.0f} ms; start-up (hub channels) {startup * 1000:.0f} ms")
+    print(f"    (wall - start-up) / 200 ms = {(wall - startup) / 0.2:.2f}")
+    print(f"    wall / (200 ms + start-up) = {wall / (0.2 + startup):.2f}")
 
 
 def main() -> None:

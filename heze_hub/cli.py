@@ -78,21 +78,10 @@ def publish(
 
 def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
     """Deadlines already missed or close, for items the hub has not published before."""
-    from sqlalchemy import select
-
     from .rules import gate_warnings
-    from .store import items
 
     stamp = now()
-    identities = [p.identity for p in prepared]
-    with hub.store.read() as conn:
-        known = {
-            identity
-            for i in range(0, len(identities), 2000)
-            for identity in conn.execute(
-                select(items.c.identity).where(items.c.identity.in_(identities[i:i + 2000]))
-            ).scalars()
-        }
+    known = hub.store.known_identities([p.identity for p in prepared])
     shown = 0
     for p in prepared:
         if p.identity in known or p.explicit_index_no:
@@ -110,14 +99,11 @@ _MAX_WARNINGS = 20
 
 
 def _dry_run(hub: Hub, prepared: list[Any], only: tuple[str, ...], as_json: bool) -> None:
-    from datetime import datetime
-
-    from .normalize import TZ
     from .routing import route
 
     result = []
     for p in prepared:
-        item = p.build("（待分配）", 0, datetime.now(TZ))
+        item = p.build("（待分配）", 0, now())
         entry: dict[str, Any] = {
             "source": str(p.source),
             "content_sha256": p.content_sha256,

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from .channel import Channel, HubInfo
 from .config import Config
@@ -20,7 +21,7 @@ from .normalize import PreparedItem, normalize, now
 from .registry import Plugins, build_channels, load_plugins
 from .rules import gate_errors
 from .signing import SigningKey, load_or_create_key, sign_checkpoint
-from .store import Store
+from .store import Store, versions
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,8 @@ class Hub:
             published_items=self.store.published_items,
             latest_checkpoint=self.store.latest_checkpoint,
         )
-        source = str(config.path or "内置默认配置")
         self.channels: dict[str, Channel] = build_channels(
-            self.plugins, config.settings.channels, self.info, source, config.file_tables
+            self.plugins, config.settings.channels, self.info, str(where), config.file_tables
         )
         self._secrets = _secret_values(self.channels.values())
         self._scrub_re = (
@@ -106,10 +106,6 @@ class Hub:
         return self._content_secret
 
     def _has_versions(self) -> bool:
-        from sqlalchemy import select
-
-        from .store import versions
-
         with self.store.read() as conn:
             return conn.execute(select(versions.c.index_no).limit(1)).first() is not None
 

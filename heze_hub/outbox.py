@@ -21,7 +21,7 @@ from .hub import Hub
 from .model import NormalizedItem
 from .normalize import PreparedItem, now
 from .routing import route
-from .store import append_receipts, deliveries, items, serials, versions
+from .store import append_receipts, chunks, deliveries, items, serials, versions
 
 #: Who claims a delivery: host, pid and start second of this process.
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{int(time.time())}"
@@ -132,9 +132,9 @@ def _known_items(conn: Connection, batch: list[PreparedItem]) -> dict[str, Any]:
         .join(versions, (versions.c.index_no == items.c.index_no)
               & (versions.c.version == items.c.latest_version))
     )
-    rows = [r for part in _chunks(identities)
+    rows = [r for part in chunks(identities)
             for r in conn.execute(q.where(items.c.identity.in_(part)))]
-    rows += [r for part in _chunks(explicit)
+    rows += [r for part in chunks(explicit)
              for r in conn.execute(q.where(items.c.index_no.in_(part)))]
     known: dict[str, Any] = {}
     for r in rows:
@@ -153,7 +153,7 @@ def _record_deliveries(conn: Connection, hub: Hub, regs: list[Registered],
     # A brand-new version has no deliveries yet: only old ones are looked up.
     existing = {
         r.idempotency_key: r
-        for part in _chunks(keys)
+        for part in chunks(keys)
         for r in conn.execute(select(deliveries).where(deliveries.c.idempotency_key.in_(part)))
     }
     fresh: list[tuple[Registered, dict[str, Any]]] = []
@@ -212,11 +212,6 @@ def _record_deliveries(conn: Connection, hub: Hub, regs: list[Registered],
             build_receipt(values, reg.item, status="skipped", error=values["error"])
             for reg, values in skipped
         ])
-
-
-def _chunks(values: list[str], size: int = 2000) -> list[list[str]]:
-    # SQLite caps the number of bound parameters of one statement.
-    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 def _next_index_no(

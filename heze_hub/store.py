@@ -249,6 +249,17 @@ class Store:
         with self.read() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
+    def known_identities(self, identities: list[str]) -> set[str]:
+        """Those of ``identities`` that an item in the store already has."""
+        with self.read() as conn:
+            return {
+                identity
+                for part in chunks(identities)
+                for identity in conn.execute(
+                    select(items.c.identity).where(items.c.identity.in_(part))
+                ).scalars()
+            }
+
     def published_items(self, channel: str) -> list[NormalizedItem]:
         """Latest published version of each item on ``channel``, newest first."""
         d, v = deliveries, versions
@@ -328,6 +339,11 @@ class Store:
         if row is None:
             return 0, []
         return row.size, [bytes.fromhex(h) for h in json.loads(row.frontier)]
+
+
+def chunks(values: list[str], size: int = 2000) -> list[list[str]]:
+    """``values`` in slices small enough for one statement's bound parameters (SQLite caps them)."""
+    return [values[i:i + size] for i in range(0, len(values), size)]
 
 
 def append_receipt(conn: Connection, receipt: dict[str, Any]) -> dict[str, Any]:

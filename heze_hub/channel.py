@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from .http import HttpClient
 from .model import NormalizedItem
 
 
@@ -98,7 +98,8 @@ class DeliveryContext:
     state: Mapping[str, Any]
     # Durably records progress before the next remote call, so a crash never repeats a step.
     save_state: Callable[[dict[str, Any]], None]
-    session: requests.Session
+    # The run's HTTP client, shared by every thread (see heze_hub.http.HttpClient).
+    http: HttpClient
     # Set by the channel: SHA-256 of the bytes actually sent, for the receipt's payload_sha256.
     payload_sha256: str | None = None
 
@@ -165,7 +166,7 @@ class Channel(abc.ABC):
                 problems.append(f"缺少密钥 {name}（请设置环境变量 {env}）")
         return problems
 
-    def check(self, session: requests.Session) -> list[str]:
+    def check(self, http: HttpClient) -> list[str]:
         """Ask the remote for health without publishing; return Chinese problem descriptions."""
         return self.configuration_problems()
 

@@ -220,16 +220,16 @@ def _outcome_line(o: Outcome) -> str:
 @click.pass_context
 def channels(ctx: click.Context, check: bool, as_json: bool) -> None:
     """列出已安装的插件和已配置的渠道。"""
-    import requests
+    from .http import HttpClient
 
     with open_hub(ctx) as hub:
         rows = []
-        session = requests.Session()
+        http = HttpClient()
         for name, ch in hub.channels.items():
             problems = ch.configuration_problems() if ch.settings.enabled else []
             if check and ch.settings.enabled:
                 try:
-                    problems = ch.check(session)
+                    problems = ch.check(http)
                 except Exception as exc:
                     problems = [hub.scrub(f"检查失败：{type(exc).__name__}")]
             rows.append(

@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
 from sqlalchemy import select, update
 from tenacity import (
     RetryCallState,
@@ -33,6 +30,7 @@ from tenacity import (
 
 from .channel import Channel, DeliveryContext, PublishResult, RetryPolicy
 from .errors import Deferred, PermanentError, TransientError, Unconfirmed
+from .http import HttpClient, TransportError, is_bad_url
 from .hub import Hub
 from .model import NormalizedItem
 from .normalize import PreparedItem, now
@@ -44,10 +42,6 @@ from .store import (
 )
 
 log = logging.getLogger(__name__)
-
-_PROXY_ENV = any(k.lower().endswith("_proxy") for k in os.environ)
-# What requests would read from the environment on every call, read once.
-_CA_BUNDLE = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
 
 
 @dataclass
@@ -91,7 +85,9 @@ class Deliverer:
         self.on_done = on_done
         self.sleep = sleep
         self._pools: dict[str, ThreadPoolExecutor] = {}
-        self._local = threading.local()
+        # Connections kept per host: enough for every worker, should all channels share a host.
+        workers = sum(c.settings.concurrency for c in hub.channels.values())
+        self.http = HttpClient(maxsize=max(1, min(workers, 512)))
 
     def __enter__(self) -> Deliverer:
         return self
@@ -99,6 +95,7 @@ class Deliverer:
     def __exit__(self, *exc: object) -> None:
         for pool in self._pools.values():
             pool.shutdown(wait=True)
+        self.http.close()
 
     def submit(self, row: dict[str, Any], item: NormalizedItem) -> Future[Outcome]:
         """Queue one delivery on its channel's pool; the future resolves once it is recorded."""
@@ -111,20 +108,6 @@ class Deliverer:
         done: Future[Outcome] = Future()
         pool.submit(self._run, row, item, done)
         return done
-
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["User-Agent"] = "heze_hub/0.1"
-            if not _PROXY_ENV:
-                # requests otherwise rereads the environment (proxies, ~/.netrc, CA bundle) on
-                # every call, a measurable share of a delivery; the CA bundle is kept.
-                session.trust_env = False
-                if _CA_BUNDLE:
-                    session.verify = _CA_BUNDLE
-            self._local.session = session
-        return session
 
     def _run(self, row: dict[str, Any], item: NormalizedItem, done: Future[Outcome]) -> None:
         crashed = Outcome(item.index_no, item.version, row["channel"], "pending",
@@ -203,7 +186,7 @@ class Deliverer:
             attempt=0,
             state=state,
             save_state=save_state,
-            session=self._session(),
+            http=self.http,
         )
         interrupted = previous in ("publishing", "unconfirmed")
         if interrupted:
@@ -211,7 +194,7 @@ class Deliverer:
                 settled = channel.settle(item, ctx)
             except PermanentError as exc:
                 return self._finish(row, item, "failed", 0, ctx, error=str(exc))
-            except (TransientError, requests.RequestException):
+            except (TransientError, TransportError):
                 settled = None
             if settled is not None:
                 return self._finish(
@@ -366,8 +349,10 @@ def _call(
         return channel.publish(item, ctx)
     except (TransientError, PermanentError, Deferred, Unconfirmed):
         raise
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        # Never str() a requests error: its message carries the URL, and URLs carry tokens.
+    except TransportError as exc:
+        # Never str() a transport error: its message carries the URL, and URLs carry tokens.
+        if is_bad_url(exc):
+            raise PermanentError(f"渠道地址无效：{type(exc).__name__}") from None
         raise TransientError(f"网络错误：{type(exc).__name__}") from None
     except Exception as exc:
         log.error("channel %s raised %s: %s", channel.name, type(exc).__name__, scrub(str(exc)))

@@ -1,5 +1,8 @@
-"""Small HTTP rules every channel that talks to a remote API shares.
+"""How channels reach their remotes, and the HTTP rules they share.
 
+- :class:`HttpClient` is the client every channel is handed (``ctx.http``);
+- :data:`TransportError`, :func:`never_sent`, :func:`is_timeout` and :func:`is_bad_url` classify
+  a request that got no answer;
 - :func:`retry_after_seconds` reads a ``Retry-After`` header (RFC 9110 §10.2.3);
 - :func:`is_transient_status` says whether an error status is worth another attempt.
 
@@ -10,9 +13,134 @@ from __future__ import annotations
 
 import email.utils
 import re
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
-__all__ = ["TRANSIENT_STATUSES", "is_transient_status", "retry_after_seconds"]
+import urllib3
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    LocationValueError,
+    NewConnectionError,
+)
+from urllib3.exceptions import TimeoutError as _Timeout
+
+__all__ = [
+    "TRANSIENT_STATUSES",
+    "HttpClient",
+    "Response",
+    "TransportError",
+    "is_bad_url",
+    "is_timeout",
+    "is_transient_status",
+    "never_sent",
+    "retry_after_seconds",
+]
+
+USER_AGENT = "heze_hub/0.1"
+
+#: An answer: ``.status``, ``.headers`` (case-insensitive), ``.data`` (bytes), ``.json()``.
+Response = urllib3.BaseHTTPResponse
+
+#: Every failure to get an answer: refused or reset connections, timeouts, TLS, proxies, bad URLs.
+#: Its text names the URL, and URLs may carry tokens: report its type, never ``str(exc)``.
+TransportError = HTTPError
+
+
+class HttpClient:
+    """The HTTP client of one run: urllib3 connection pools shared by every worker thread.
+
+    Why urllib3 and not requests: a delivery is one small request to a known host, and requests'
+    per-call machinery (merging session settings, cookies, hooks, environment) cost 2.2–2.6 times
+    urllib3's CPU per call here (``bench/http_client.py``); the hub is bound by that CPU.
+
+    Requests are never retried or redirected here: the core retries with the channel's policy,
+    and a redirected POST is an answer to report, not to follow. Proxies come from the
+    environment (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``, ``NO_PROXY``), read once.
+    """
+
+    def __init__(self, *, maxsize: int = 10, user_agent: str = USER_AGENT) -> None:
+        # maxsize: connections kept per host; set it to the concurrency aimed at one host, or
+        # connections beyond it are opened and thrown away on every request.
+        self._pool_args: dict[str, Any] = {"maxsize": maxsize, "retries": False}
+        self._direct = urllib3.PoolManager(**self._pool_args)
+        self._headers = {"User-Agent": user_agent}
+        self._proxies = urllib.request.getproxies_environment()
+        self._via: dict[str, urllib3.ProxyManager] = {}
+        self._lock = threading.Lock()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        timeout: float,
+        params: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        fields: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send one request and read the whole answer.
+
+        ``params`` become the query string; ``body`` is sent as is; ``fields`` are encoded as
+        ``multipart/form-data`` (a value may be a ``(filename, data, content_type)`` tuple).
+        Raises :data:`TransportError` when no answer came.
+        """
+        if params:
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+        return self._manager(url).request(
+            method, url, body=body, fields=fields, headers={**self._headers, **(headers or {})},
+            timeout=timeout, retries=False, redirect=False,
+        )
+
+    def get(self, url: str, **kwargs: Any) -> Response:
+        """:meth:`request` with ``GET``."""
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Response:
+        """:meth:`request` with ``POST``."""
+        return self.request("POST", url, **kwargs)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._direct.clear()
+        for manager in self._via.values():
+            manager.clear()
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        if not self._proxies:
+            return self._direct
+        parts = urllib.parse.urlsplit(url)
+        proxy = self._proxies.get(parts.scheme) or self._proxies.get("all")
+        if not proxy or urllib.request.proxy_bypass_environment(
+            parts.hostname or "", self._proxies
+        ):
+            return self._direct
+        with self._lock:
+            if proxy not in self._via:
+                self._via[proxy] = urllib3.ProxyManager(proxy, **self._pool_args)
+            return self._via[proxy]
+
+
+def never_sent(exc: BaseException) -> bool:
+    """Whether a transport failure happened before any byte of the request left."""
+    # NewConnectionError (refused, unreachable, no such host) is a ConnectTimeoutError in urllib3.
+    return isinstance(exc, ConnectTimeoutError)
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether a transport failure was a timeout (connecting or waiting for the answer)."""
+    # urllib3 files a refused connection under its timeouts; it is not one.
+    return isinstance(exc, _Timeout) and not isinstance(exc, NewConnectionError)
+
+
+def is_bad_url(exc: BaseException) -> bool:
+    """Whether a transport failure comes from the configured URL itself (no host, odd scheme)."""
+    return isinstance(exc, LocationValueError)
 
 #: Error statuses below 500 that mean "not now" rather than "never": Request Timeout, Too Early,
 #: Too Many Requests.

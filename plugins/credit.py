@@ -31,7 +31,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import requests
 from pydantic import Field, SecretStr
 
 from heze_hub import hookimpl
@@ -39,7 +38,14 @@ from heze_hub.canonical import canonical_json, sha256_hex
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
 from heze_hub.credit_record import RECORD_TYPES, record_decision_number, wire_record
 from heze_hub.errors import Deferred, PermanentError, TransientError
-from heze_hub.http import is_transient_status, retry_after_seconds
+from heze_hub.http import (
+    HttpClient,
+    Response,
+    TransportError,
+    is_bad_url,
+    is_transient_status,
+    retry_after_seconds,
+)
 from heze_hub.model import NormalizedItem
 
 log = logging.getLogger(__name__)
@@ -102,7 +108,7 @@ class CreditChannel(Channel):
         record = wire_record(item.credit)
         ctx.payload_sha256 = sha256_hex(canonical_json(record))
         member = _Member(record, record_decision_number(item.credit), ctx.idempotency_key,
-                         ctx.session)
+                         ctx.http)
         if ctx.attempt > 1 or ctx.state.get(_SENT_STATE):
             self._send(rtype, [member])
             return _result(member.future, resend=True)
@@ -143,9 +149,9 @@ class CreditChannel(Channel):
         body = json.dumps({"records": [m.record for m in members]}, ensure_ascii=False)
         api_key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""
         try:
-            resp = members[0].session.post(
+            resp = members[0].http.post(
                 self._url(rtype),
-                data=body.encode("utf-8"),
+                body=body.encode("utf-8"),
                 headers={
                     "Content-Type": "application/json; charset=utf-8",
                     "X-Api-Key": api_key,
@@ -153,10 +159,14 @@ class CreditChannel(Channel):
                 },
                 timeout=self.settings.timeout,
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            # Never str() a requests error: its message carries the URL.
+        except TransportError as exc:
+            # Never str() a transport error: its message carries the URL.
             message = f"信用平台网络错误：{type(exc).__name__}"
-            _fail_all(members, lambda: TransientError(message))
+            if is_bad_url(exc):
+                message = f"信用平台接口地址 api_base 无效：{self.settings.api_base}"
+                _fail_all(members, lambda: PermanentError(message))
+            else:
+                _fail_all(members, lambda: TransientError(message))
             return
         error = _http_error(resp)
         if error is not None:
@@ -187,7 +197,7 @@ class CreditChannel(Channel):
             problems.append("缺少 api_base（信用平台接口地址）")
         return problems
 
-    def check(self, session: requests.Session) -> list[str]:
+    def check(self, http: HttpClient) -> list[str]:
         """Configuration only: the platform has no health endpoint, and a probe would file data."""
         return self.configuration_problems()
 
@@ -207,7 +217,7 @@ class _Member:
     record: dict[str, Any]
     decision_number: str
     key: str
-    session: requests.Session
+    http: HttpClient
     future: Future[str] = field(default_factory=Future)
 
 
@@ -235,9 +245,9 @@ def _fail_all(members: list[_Member], make_error: Callable[[], Exception]) -> No
         m.future.set_exception(make_error())
 
 
-def _http_error(resp: requests.Response) -> Callable[[], Exception] | None:
+def _http_error(resp: Response) -> Callable[[], Exception] | None:
     """A factory of the error for a non-2xx answer, or ``None`` for a 2xx one."""
-    status = resp.status_code
+    status = resp.status
     if 200 <= status < 300:
         return None
     try:

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-import requests
 from pydantic import SecretStr, field_validator
 
 from heze_hub import hookimpl
@@ -33,7 +32,14 @@ from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo,
 from heze_hub.config import resolve_path
 from heze_hub.errors import HubError, PermanentError, TransientError
 from heze_hub.files import atomic_write, writable_dir_problem
-from heze_hub.http import is_transient_status, retry_after_seconds
+from heze_hub.http import (
+    HttpClient,
+    Response,
+    TransportError,
+    is_bad_url,
+    is_transient_status,
+    retry_after_seconds,
+)
 from heze_hub.model import NormalizedItem
 from heze_hub.published import PublishedSet
 from heze_hub.site_pages import (
@@ -153,7 +159,7 @@ class PortalChannel(Channel):
             problems.append("http 模式缺少 api_base（门户网站内容管理系统接口地址）")
         return problems
 
-    def check(self, session: requests.Session) -> list[str]:
+    def check(self, http: HttpClient) -> list[str]:
         """Static: the output folder is writable. HTTP: configured and the CMS answers."""
         problems = self.configuration_problems()
         if self.settings.mode == "static":
@@ -163,8 +169,8 @@ class PortalChannel(Channel):
             return problems
         url = f"{self.settings.api_base.rstrip('/')}/"
         try:
-            session.get(url, timeout=self.settings.timeout, allow_redirects=False)
-        except requests.RequestException as exc:
+            http.get(url, timeout=self.settings.timeout)
+        except TransportError as exc:
             problems.append(f"无法连接门户网站接口 {url}：{self._scrub(_describe(exc))}")
         return problems
 
@@ -185,22 +191,21 @@ class PortalChannel(Channel):
             "Content-Type": "application/json; charset=utf-8",
             "Accept": "application/json",
         }
+        failure: HubError | None = None
         try:
-            # A redirected POST would silently become a GET; treat a redirect as misconfiguration.
-            resp = ctx.session.post(
-                url, data=data, headers=headers, timeout=self.settings.timeout,
-                allow_redirects=False,
+            # Redirects are not followed (a redirected POST would silently become a GET): a 3xx
+            # answer is reported as misconfiguration below.
+            resp = ctx.http.post(url, body=data, headers=headers, timeout=self.settings.timeout)
+        except TransportError as exc:
+            detail = self._scrub(_describe(exc))
+            failure = (
+                PermanentError(f"门户网站接口请求失败 {url}：{detail}") if is_bad_url(exc)
+                else TransientError(f"无法连接门户网站接口 {url}：{detail}")
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TransientError(
-                f"无法连接门户网站接口 {url}：{self._scrub(_describe(exc))}"
-            ) from None
-        except requests.RequestException as exc:
-            raise PermanentError(
-                f"门户网站接口请求失败 {url}：{self._scrub(_describe(exc))}"
-            ) from None
+        if failure is not None:
+            raise failure  # outside the except block: no chained exception
 
-        status = resp.status_code
+        status = resp.status
         if 200 <= status < 300:
             answer = _json_or_none(resp)
             if not isinstance(answer, dict):
@@ -306,18 +311,18 @@ class PortalChannel(Channel):
 # =============================================================================================
 
 
-def _json_or_none(resp: requests.Response) -> Any:
+def _json_or_none(resp: Response) -> Any:
     try:
         return resp.json()
     except ValueError:
         return None
 
 
-def _error_text(resp: requests.Response) -> str:
+def _error_text(resp: Response) -> str:
     answer = _json_or_none(resp)
     if isinstance(answer, dict) and answer.get("error"):
         return str(answer["error"])[:500]
-    text = (resp.text or "").strip()
+    text = resp.data.decode("utf-8", "replace").strip()
     return text[:200] if text else (resp.reason or "")
 
 

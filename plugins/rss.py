@@ -139,7 +139,7 @@ class RssChannel(Channel):
         self._published.forget_stored()
 
     # -- health --------------------------------------------------------------------------------
-    def check(self, session: Any) -> list[str]:
+    def check(self, http: Any) -> list[str]:
         """The output folder must be writable; there is no remote to ask."""
         problems = self.configuration_problems()
         problem = writable_dir_problem(self.output_dir)

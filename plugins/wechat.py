@@ -10,7 +10,7 @@ of creating a second draft) and the ``publish_id`` right after submit answers (a
 ``settle``, only polls). Errors arrive as ``{"errcode", "errmsg"}`` with HTTP 200.
 
 The access token rides in the query string, so no message this module builds contains a URL, and
-no requests exception (whose text carries the URL) is ever turned into a string or chained;
+no transport exception (whose text carries the URL) is ever turned into a string or chained;
 urllib3's own DEBUG lines about those URLs are redacted by a log filter.
 
 Without a configured ``cover``, a built-in cover is uploaded: WeChat takes a thumb only as a
@@ -34,15 +34,20 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import requests
 from pydantic import Field, SecretStr
-from urllib3.exceptions import NewConnectionError
 
 from heze_hub import hookimpl
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
 from heze_hub.errors import PermanentError, TransientError, Unconfirmed
 from heze_hub.files import atomic_write
-from heze_hub.http import is_transient_status
+from heze_hub.http import (
+    HttpClient,
+    TransportError,
+    is_bad_url,
+    is_timeout,
+    is_transient_status,
+    never_sent,
+)
 from heze_hub.model import NormalizedItem
 from heze_hub.text import (
     ELLIPSIS,
@@ -158,7 +163,7 @@ class WeChatChannel(Channel):
     # -- publish ------------------------------------------------------------------------------
     def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
         """Draft, submit and poll; resume from ``ctx.state`` without repeating a finished step."""
-        session = ctx.session
+        http = ctx.http
         state = dict(ctx.state)
         if state.get("payload_sha256"):
             ctx.payload_sha256 = state["payload_sha256"]
@@ -168,7 +173,7 @@ class WeChatChannel(Channel):
             # A saved draft is re-used, never drafted again. Should it have vanished (40007), it
             # may have been published already: that answer stays a permanent error.
             answer = self._call(
-                session, "/cgi-bin/freepublish/submit", {"media_id": state["media_id"]},
+                http, "/cgi-bin/freepublish/submit", {"media_id": state["media_id"]},
                 step="提交发布", sent_is_final=True,
             )
             if answer.get("publish_id") is None:
@@ -176,7 +181,7 @@ class WeChatChannel(Channel):
             state["publish_id"] = answer["publish_id"]
             # Recorded before the first poll: from here on, a retry only polls.
             ctx.save_state(dict(state))
-        return self._poll(session, state["publish_id"])
+        return self._poll(http, state["publish_id"])
 
     def settle(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult | None:
         """With a saved ``publish_id``, ask WeChat how that publication ended.
@@ -190,7 +195,7 @@ class WeChatChannel(Channel):
         if ctx.state.get("payload_sha256"):
             ctx.payload_sha256 = ctx.state["payload_sha256"]
         try:
-            return self._poll(ctx.session, publish_id)
+            return self._poll(ctx.http, publish_id)
         except TransientError as exc:
             log.info("微信：暂时无法确认发布结果：%s", exc)
             return None
@@ -200,28 +205,28 @@ class WeChatChannel(Channel):
         def add(thumb: str, accept: frozenset[int]) -> dict[str, Any]:
             body = _json_bytes(self._draft(item, thumb))
             ctx.payload_sha256 = hashlib.sha256(body).hexdigest()
-            return self._call(ctx.session, "/cgi-bin/draft/add", body, step="创建草稿",
+            return self._call(ctx.http, "/cgi-bin/draft/add", body, step="创建草稿",
                               accept=accept)
 
-        thumb = self._cover_media_id(ctx.session)
+        thumb = self._cover_media_id(ctx.http)
         answer = add(thumb, frozenset({INVALID_MEDIA_ID}))
         if answer.get("errcode") == INVALID_MEDIA_ID:
             # The cached cover was deleted from the account's materials: upload it again.
-            answer = add(self._cover_media_id(ctx.session, stale=thumb), frozenset())
+            answer = add(self._cover_media_id(ctx.http, stale=thumb), frozenset())
         if not answer.get("media_id"):
             raise PermanentError("微信创建草稿的应答中没有 media_id")
         state["media_id"] = answer["media_id"]
         state["payload_sha256"] = ctx.payload_sha256
         ctx.save_state(dict(state))
 
-    def _poll(self, session: requests.Session, publish_id: Any) -> PublishResult:
+    def _poll(self, http: HttpClient, publish_id: Any) -> PublishResult:
         """Poll until a terminal status, with exponential backoff bounded by the settings."""
         s = self.settings
         deadline = time.monotonic() + s.poll_max_seconds
         wait = s.poll_initial_wait
         while True:
             answer = self._call(
-                session, "/cgi-bin/freepublish/get", {"publish_id": publish_id},
+                http, "/cgi-bin/freepublish/get", {"publish_id": publish_id},
                 step="查询发布状态",
             )
             status = answer.get("publish_status")
@@ -260,7 +265,7 @@ class WeChatChannel(Channel):
     def _cover_path(self) -> Path:
         return Path(self.hub.config_dir, self.settings.cover or "")
 
-    def _cover_media_id(self, session: requests.Session, *, stale: str | None = None) -> str:
+    def _cover_media_id(self, http: HttpClient, *, stale: str | None = None) -> str:
         """The cover's thumb ``media_id``: uploaded once per account and cover, cached on disk.
 
         The cache file lives in the state directory, keyed by AppID and the cover's SHA-256, so
@@ -276,7 +281,7 @@ class WeChatChannel(Channel):
                 return media_id
             content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
             answer = self._call(
-                session, "/cgi-bin/material/add_material", params={"type": "thumb"},
+                http, "/cgi-bin/material/add_material", params={"type": "thumb"},
                 files={"media": (filename, data, content_type)}, step="上传封面",
             )
             media_id = answer.get("media_id")
@@ -301,7 +306,7 @@ class WeChatChannel(Channel):
                 problems.append(f"封面图片不是 JPEG（微信缩略图只接受 JPEG）：{path}")
         return problems
 
-    def check(self, session: requests.Session) -> list[str]:
+    def check(self, http: HttpClient) -> list[str]:
         """Configuration, then whether an access token can be obtained; publishes nothing."""
         problems = self.configuration_problems()
         if not self.settings.cover:
@@ -309,29 +314,29 @@ class WeChatChannel(Channel):
         if problems:
             return problems
         try:
-            self._access_token(session)
+            self._access_token(http)
         except (PermanentError, TransientError) as exc:
             problems.append(f"无法获取微信 access_token：{exc}")
         return problems
 
     # -- HTTP ---------------------------------------------------------------------------------
-    def _access_token(self, session: requests.Session, rejected: str | None = None) -> str:
+    def _access_token(self, http: HttpClient, rejected: str | None = None) -> str:
         """A valid access token; ``rejected`` is one WeChat just refused (refresh it once)."""
         with self._token_lock:
             token = self._token
             if token and token.value != rejected and time.monotonic() < token.refresh_at:
                 return token.value
-            value, expires_in = self._fetch_token(session, force=False)
+            value, expires_in = self._fetch_token(http, force=False)
             if value == rejected:
                 # stable_token hands out the current token until it expires; WeChat says this one
                 # is no longer valid, so ask for a new one.
-                value, expires_in = self._fetch_token(session, force=True)
+                value, expires_in = self._fetch_token(http, force=True)
             # Refresh ahead of expiry: 5 minutes early, or a fifth of a short lifetime.
             margin = min(300.0, expires_in / 5)
             self._token = _Token(value, time.monotonic() + expires_in - margin)
             return value
 
-    def _fetch_token(self, session: requests.Session, *, force: bool) -> tuple[str, float]:
+    def _fetch_token(self, http: HttpClient, *, force: bool) -> tuple[str, float]:
         secret = self.settings.secret.get_secret_value() if self.settings.secret else ""
         body = _json_bytes({
             "grant_type": "client_credential",
@@ -340,7 +345,7 @@ class WeChatChannel(Channel):
             "force_refresh": force,
         })
         answer = self._check_errcode(
-            self._post(session, "/cgi-bin/stable_token", data=body, step="获取 access_token"),
+            self._post(http, "/cgi-bin/stable_token", data=body, step="获取 access_token"),
             step="获取 access_token",
         )
         value = answer.get("access_token")
@@ -354,7 +359,7 @@ class WeChatChannel(Channel):
 
     def _call(
         self,
-        session: requests.Session,
+        http: HttpClient,
         path: str,
         payload: dict[str, Any] | bytes | None = None,
         *,
@@ -372,21 +377,21 @@ class WeChatChannel(Channel):
 
         def post(token: str) -> dict[str, Any]:
             return self._post(
-                session, path, params={"access_token": token, **(params or {})},
+                http, path, params={"access_token": token, **(params or {})},
                 data=data, files=files, step=step, sent_is_final=sent_is_final,
             )
 
-        token = self._access_token(session)
+        token = self._access_token(http)
         answer = post(token)
         if answer.get("errcode") in TOKEN_CODES:
-            answer = post(self._access_token(session, rejected=token))
+            answer = post(self._access_token(http, rejected=token))
         if answer.get("errcode") in accept:
             return answer
         return self._check_errcode(answer, step=step)
 
     def _post(
         self,
-        session: requests.Session,
+        http: HttpClient,
         path: str,
         *,
         step: str,
@@ -403,20 +408,20 @@ class WeChatChannel(Channel):
         headers = {} if files else {"Content-Type": "application/json; charset=utf-8"}
         error: Exception | None = None
         try:
-            response = session.post(
-                self.settings.api_base.rstrip("/") + path, params=params, data=data,
-                files=files, headers=headers, timeout=self.settings.timeout,
+            response = http.post(
+                self.settings.api_base.rstrip("/") + path, params=params, body=data,
+                fields=files, headers=headers, timeout=self.settings.timeout,
             )
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema):
-            error = PermanentError(f"微信接口地址 api_base 无效：{self.settings.api_base}")
-        except requests.RequestException as exc:
-            error = _transport_error(exc, step, sent_is_final=sent_is_final)
+        except TransportError as exc:
+            if is_bad_url(exc):
+                error = PermanentError(f"微信接口地址 api_base 无效：{self.settings.api_base}")
+            else:
+                error = _transport_error(exc, step, sent_is_final=sent_is_final)
         if error is not None:
-            raise error  # raised outside the except block: no chained exception carrying a URL
-        status = response.status_code
+            raise error  # raised outside the except block: no chained exception
+        status = response.status
         try:
-            answer = json.loads(response.content) if status < 400 else None
+            answer = json.loads(response.data) if status < 400 else None
         except ValueError:
             answer = None
         if sent_is_final and (status >= 500 or (status < 400 and not isinstance(answer, dict))):
@@ -470,16 +475,10 @@ def _published(answer: dict[str, Any], publish_id: Any) -> PublishResult:
     )
 
 
-def _transport_error(
-    exc: requests.RequestException, step: str, *, sent_is_final: bool
-) -> Exception:
+def _transport_error(exc: TransportError, step: str, *, sent_is_final: bool) -> Exception:
     """Classify a transport failure by its type only; its text carries the URL and token."""
-    kind = "超时" if isinstance(exc, requests.Timeout) else "连接失败"
-    reason = exc.args[0] if exc.args else None
-    never_sent = isinstance(exc, requests.ConnectTimeout) or isinstance(
-        getattr(reason, "reason", reason), NewConnectionError
-    )
-    if sent_is_final and not never_sent:
+    kind = "超时" if is_timeout(exc) else "连接失败"
+    if sent_is_final and not never_sent(exc):
         return Unconfirmed(_unconfirmed(step, f"请求{kind}"))
     return TransientError(f"微信接口{step}{kind}（{type(exc).__name__}）")
 

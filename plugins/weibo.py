@@ -19,14 +19,22 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import urllib.parse
 
-import requests
 from pydantic import Field, SecretStr
 
 from heze_hub import hookimpl
 from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, PublishResult
 from heze_hub.errors import PermanentError, TransientError
-from heze_hub.http import is_transient_status, retry_after_seconds
+from heze_hub.http import (
+    HttpClient,
+    Response,
+    TransportError,
+    is_bad_url,
+    is_timeout,
+    is_transient_status,
+    retry_after_seconds,
+)
 from heze_hub.model import NormalizedItem
 from heze_hub.text import shorten
 
@@ -90,12 +98,12 @@ class WeiboChannel(Channel):
         # form body also holds the token.
         ctx.payload_sha256 = hashlib.sha256(status.encode("utf-8")).hexdigest()
         token = self.settings.access_token.get_secret_value() if self.settings.access_token else ""
-        response = self._post(ctx.session, {"access_token": token, "status": status})
+        response = self._post(ctx.http, {"access_token": token, "status": status})
         answer = _json(response)
         code = answer.get("error_code") if isinstance(answer, dict) else None
         if code is not None:
             return self._classify(response, answer)
-        if response.status_code >= 400 or not isinstance(answer, dict):
+        if response.status >= 400 or not isinstance(answer, dict):
             raise _http_error(response)
         idstr = answer.get("idstr")
         if not idstr and isinstance(answer.get("id"), int):
@@ -109,7 +117,7 @@ class WeiboChannel(Channel):
             note=f"created_at {answer['created_at']}" if answer.get("created_at") else None,
         )
 
-    def _classify(self, response: requests.Response, answer: dict) -> PublishResult:
+    def _classify(self, response: Response, answer: dict) -> PublishResult:
         """Turn an ``error_code`` answer into a result or a typed error."""
         code = answer.get("error_code")
         if isinstance(code, str) and code.isdigit():
@@ -131,28 +139,30 @@ class WeiboChannel(Channel):
             raise PermanentError(f"令牌过期，请运维人员更新 access_token（{env}）（{detail}）")
         if code in CONTENT_REJECTED:
             raise PermanentError(f"微博拒绝了内容（{detail}）")
-        if is_transient_status(response.status_code):
+        if is_transient_status(response.status):
             raise TransientError(
-                f"微博接口暂时不可用（HTTP {response.status_code}，{detail}）",
+                f"微博接口暂时不可用（HTTP {response.status}，{detail}）",
                 retry_after=_retry_after(response),
             )
-        raise PermanentError(f"微博发布失败（HTTP {response.status_code}，{detail}）")
+        raise PermanentError(f"微博发布失败（HTTP {response.status}，{detail}）")
 
-    def _post(self, session: requests.Session, form: dict[str, str]) -> requests.Response:
+    def _post(self, http: HttpClient, form: dict[str, str]) -> Response:
         """One form POST; transport failures become typed errors without the request's text."""
-        error: Exception | None = None
+        error: Exception
         try:
-            return session.post(
-                self.settings.api_base.rstrip("/") + SHARE_PATH, data=form,
+            return http.post(
+                self.settings.api_base.rstrip("/") + SHARE_PATH,
+                body=urllib.parse.urlencode(form).encode("ascii"),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
                 timeout=self.settings.timeout,
             )
-        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                requests.exceptions.InvalidSchema):
-            error = PermanentError(f"微博接口地址 api_base 无效：{self.settings.api_base}")
-        except requests.Timeout as exc:
-            error = TransientError(f"微博接口请求超时（{type(exc).__name__}）")
-        except requests.RequestException as exc:
-            error = TransientError(f"微博接口连接失败（{type(exc).__name__}）")
+        except TransportError as exc:
+            if is_bad_url(exc):
+                error = PermanentError(f"微博接口地址 api_base 无效：{self.settings.api_base}")
+            elif is_timeout(exc):
+                error = TransientError(f"微博接口请求超时（{type(exc).__name__}）")
+            else:
+                error = TransientError(f"微博接口连接失败（{type(exc).__name__}）")
         raise error  # outside the except block: no chained exception
 
     def _scrub(self, text: str) -> str:
@@ -162,7 +172,7 @@ class WeiboChannel(Channel):
         return text
 
     # -- health -------------------------------------------------------------------------------
-    def check(self, session: requests.Session) -> list[str]:
+    def check(self, http: HttpClient) -> list[str]:
         """Configuration, then the token, asked of ``GET /2/account/get_uid.json``; posts nothing.
 
         That call lies outside §5.4 but has no side effect. The token travels in the
@@ -178,11 +188,11 @@ class WeiboChannel(Channel):
         token = self.settings.access_token.get_secret_value() if self.settings.access_token else ""
         error: str | None = None
         try:
-            response = session.get(
+            response = http.get(
                 self.settings.api_base.rstrip("/") + UID_PATH,
                 headers={"Authorization": f"OAuth2 {token}"}, timeout=self.settings.timeout,
             )
-        except requests.RequestException as exc:
+        except TransportError as exc:
             error = f"无法连接微博接口（{type(exc).__name__}）"
         if error:
             return [error]
@@ -193,9 +203,9 @@ class WeiboChannel(Channel):
             message = self._scrub(str(answer.get("error", "")))
             return [f"令牌无效或已过期，请运维人员更新 access_token（{env}）"
                     f"（error_code {code}：{message}）"]
-        if response.status_code != 200 or code is not None:
+        if response.status != 200 or code is not None:
             log.info("微博：无法用 get_uid 核验 access_token（HTTP %s），仅检查了配置",
-                     response.status_code)
+                     response.status)
         return []
 
 
@@ -213,15 +223,15 @@ def weibo_length(text: str) -> int:
     return -(-_units(text) // 2)
 
 
-def _json(response: requests.Response) -> object:
+def _json(response: Response) -> object:
     try:
-        return json.loads(response.content)
+        return json.loads(response.data)
     except ValueError:
         return None
 
 
-def _http_error(response: requests.Response) -> Exception:
-    status = response.status_code
+def _http_error(response: Response) -> Exception:
+    status = response.status
     if is_transient_status(status):
         return TransientError(
             f"微博接口暂时不可用（HTTP {status}）", retry_after=_retry_after(response)
@@ -232,7 +242,7 @@ def _http_error(response: requests.Response) -> Exception:
     return TransientError(f"微博接口返回了无法解析的应答（HTTP {status}）")
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: Response) -> float | None:
     return retry_after_seconds(response.headers.get("Retry-After"))
 
 

@@ -30,7 +30,8 @@ from heze_hub.store import deliveries
 
 class ScriptedChannel(Channel):
     """Answers each attempt from a script: "ok", "transient", "transient:<retry_after>",
-    "permanent", "crash" (an unclassified exception) or "slow"."""
+    "permanent", "crash" (an unclassified exception), "slow", or "http:<url>" (a request left
+    to fail in the transport, unclassified by the channel)."""
 
     plugin_name = "scripted"
     title = "脚本渠道"
@@ -54,6 +55,8 @@ class ScriptedChannel(Channel):
             raise KeyError("secret-token-value")
         if step == "slow":
             time.sleep(0.5)
+        if step.startswith("http:"):
+            ctx.http.post(step[5:], body=b"{}", timeout=2)
         ctx.payload_sha256 = "ab" * 32
         return PublishResult(remote_id=f"id-{item.index_no}", url=f"https://x/{item.index_no}")
 
@@ -147,6 +150,22 @@ def test_unclassified_exception_is_permanent_and_hides_details(make_hub, tmp_pat
     [o] = _publish(hub, tmp_path).outcomes
     assert o.status == "failed" and o.attempts == 1
     assert "KeyError" in o.error and "secret-token-value" not in o.error
+
+
+def test_transport_failures_are_classified_by_the_core(make_hub, tmp_path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        refused = f"http://127.0.0.1:{s.getsockname()[1]}/secret-token-value"
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n" + FAST.format(name="a", attempts=2))
+    # Nothing listens: transient, retried; the message never carries the URL.
+    ScriptedChannel.script = [f"http:{refused}", "ok"]
+    [o] = _publish(hub, tmp_path).outcomes
+    assert (o.status, o.attempts) == ("published", 2)
+    # A URL that cannot work is permanent at once.
+    ScriptedChannel.script = ["http:ftp://cms.example/secret-token-value"]
+    [o] = _publish(hub, tmp_path, department="菏泽市另一局").outcomes
+    assert (o.status, o.attempts) == ("failed", 1)
+    assert o.error.startswith("渠道地址无效") and "secret-token-value" not in o.error
 
 
 def test_retry_after_is_honoured(make_hub, tmp_path: Path) -> None:

@@ -1,12 +1,27 @@
-"""Shared HTTP rules: Retry-After parsing and transient statuses."""
+"""The channels' HTTP client and shared HTTP rules: Retry-After parsing, transient statuses."""
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from heze_hub.http import is_transient_status, retry_after_seconds
+from heze_hub.http import (
+    USER_AGENT,
+    HttpClient,
+    TransportError,
+    is_bad_url,
+    is_timeout,
+    is_transient_status,
+    never_sent,
+    retry_after_seconds,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -51,3 +66,125 @@ def test_transient_statuses(status):
 @pytest.mark.parametrize("status", [200, 301, 400, 401, 403, 404, 409, 413, 422, 451])
 def test_permanent_statuses(status):
     assert not is_transient_status(status)
+
+
+# -- the client, against real servers on 127.0.0.1 -------------------------------------------
+
+
+@dataclass
+class Seen:
+    """What a local server received: request line target, headers and body, in order."""
+
+    requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
+
+
+@contextmanager
+def server(respond: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[tuple[str, Seen]]:
+    """An HTTP/1.1 server on 127.0.0.1 that records every request and answers with ``respond``."""
+    seen = Seen()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def _handle(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.requests.append((self.command, self.path, dict(self.headers), body))
+            respond(self)
+
+        do_GET = do_POST = _handle
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", seen
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def answer(status: int, body: bytes = b"{}", **headers: str) -> Callable[..., None]:
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        for name, value in {"Content-Length": str(len(body)), **headers}.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return respond
+
+
+def test_client_sends_body_params_and_headers_with_its_user_agent():
+    with server(answer(201, b'{"id": "7"}')) as (url, seen):
+        resp = HttpClient().post(url + "/api?x=1", params={"token": "a b"}, body="正文".encode(),
+                                 headers={"Idempotency-Key": "k"}, timeout=5)
+    assert (resp.status, resp.json()) == (201, {"id": "7"})
+    [(method, target, headers, body)] = seen.requests
+    assert (method, target, body) == ("POST", "/api?x=1&token=a+b", "正文".encode())
+    assert headers["Idempotency-Key"] == "k"
+    assert headers["User-Agent"] == USER_AGENT
+
+
+def test_client_encodes_fields_as_multipart():
+    with server(answer(200)) as (url, seen):
+        HttpClient().post(url, fields={"media": ("c.jpg", b"\xff\xd8\xff", "image/jpeg")},
+                          timeout=5)
+    [(_, _, headers, body)] = seen.requests
+    assert headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert b'filename="c.jpg"' in body and b"\xff\xd8\xff" in body
+
+
+def test_client_neither_follows_redirects_nor_retries():
+    with server(answer(302, b"", Location="/elsewhere")) as (url, seen):
+        resp = HttpClient().post(url + "/api", body=b"{}", timeout=5)
+    assert resp.status == 302
+    assert [r[1] for r in seen.requests] == ["/api"]
+
+    with server(answer(503, b"busy", **{"Retry-After": "3"})) as (url, seen):
+        resp = HttpClient().get(url, timeout=5)
+    assert (resp.status, resp.headers["retry-after"], len(seen.requests)) == (503, "3", 1)
+
+
+def test_refused_connection_was_never_sent_and_is_no_timeout():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below: nothing listens there
+    with pytest.raises(TransportError) as caught:
+        HttpClient().post(f"http://127.0.0.1:{port}/", body=b"{}", timeout=5)
+    assert never_sent(caught.value) and not is_timeout(caught.value)
+    assert not is_bad_url(caught.value)
+
+
+def test_read_timeout_may_have_been_sent():
+    release = threading.Event()
+    with server(lambda h: release.wait(5)) as (url, seen):
+        with pytest.raises(TransportError) as caught:
+            HttpClient().post(url, body=b"{}", timeout=0.2)
+        release.set()
+    assert is_timeout(caught.value) and not never_sent(caught.value)
+    assert len(seen.requests) == 1
+
+
+@pytest.mark.parametrize("url", ["ftp://example.gov.cn/x", "http://"])
+def test_bad_url_is_told_apart(url):
+    with pytest.raises(TransportError) as caught:
+        HttpClient().get(url, timeout=5)
+    assert is_bad_url(caught.value)
+
+
+def test_proxy_from_the_environment_and_no_proxy(monkeypatch):
+    with server(answer(200, b'{"via": "proxy"}')) as (proxy, via_proxy), \
+            server(answer(200, b'{"via": "direct"}')) as (direct, _):
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.setenv("NO_PROXY", "localhost")
+        http = HttpClient()
+        # Through the proxy: the request line carries the absolute URL of the target.
+        assert http.get("http://portal.example.gov.cn/a", timeout=5).json() == {"via": "proxy"}
+        assert via_proxy.requests[0][1] == "http://portal.example.gov.cn/a"
+        # NO_PROXY matches: straight to the server.
+        port = direct.rsplit(":", 1)[1]
+        assert http.get(f"http://localhost:{port}/b", timeout=5).json() == {"via": "direct"}
+        assert len(via_proxy.requests) == 1

@@ -53,14 +53,16 @@ class WebhookChannel(Channel):
                    "Idempotency-Key": ctx.idempotency_key}
         if self.settings.token is not None:
             headers["Authorization"] = f"Bearer {self.settings.token.get_secret_value()}"
-        resp = ctx.session.post(self.settings.url, data=body, headers=headers,
-                                timeout=self.settings.timeout)
-        if is_transient_status(resp.status_code):
-            raise TransientError(f"接收方暂时不可用（HTTP {resp.status_code}）",
+        # A network failure is left to the core: it is retried as a transient error.
+        resp = ctx.http.post(self.settings.url, body=body, headers=headers,
+                             timeout=self.settings.timeout)
+        if is_transient_status(resp.status):
+            raise TransientError(f"接收方暂时不可用（HTTP {resp.status}）",
                                  retry_after=retry_after_seconds(resp.headers.get("Retry-After")))
-        if resp.status_code >= 400:
-            raise PermanentError(f"接收方拒绝（HTTP {resp.status_code}）：{resp.text[:200]}")
-        answer = resp.json() if resp.content else {}
+        if resp.status >= 400:
+            text = resp.data.decode("utf-8", "replace")[:200]
+            raise PermanentError(f"接收方拒绝（HTTP {resp.status}）：{text}")
+        answer = resp.json() if resp.data else {}
         return PublishResult(remote_id=answer.get("id"), url=answer.get("url"))
 
 

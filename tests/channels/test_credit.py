@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pluggy
 import pytest
-import requests
 from pydantic import SecretStr
 
 from heze_hub import hookspecs
@@ -22,6 +21,7 @@ from heze_hub.canonical import canonical_json
 from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
 from heze_hub.credit_record import parse_credit_record, public_record, wire_record
 from heze_hub.errors import PermanentError, TransientError
+from heze_hub.http import HttpClient
 from heze_hub.model import NormalizedItem
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import credit as credit_plugin
@@ -72,7 +72,7 @@ def make_ctx(item: NormalizedItem, attempt: int = 1,
     state = {} if state is None else state
     return DeliveryContext(
         idempotency_key=f"{item.index_no}:{item.version}:credit", attempt=attempt,
-        state=state, save_state=state.update, session=requests.Session(),
+        state=state, save_state=state.update, http=HttpClient(),
     )
 
 
@@ -382,12 +382,12 @@ def test_render_is_the_request_alone() -> None:
 
 
 def test_check_reports_a_missing_key_and_base_without_publishing() -> None:
-    session = requests.Session()
+    http = HttpClient()
     channel = CreditChannel("credit", CreditSettings(), HUB)
-    problems = channel.check(session)
+    problems = channel.check(http)
     assert any("HUB_CHANNELS__CREDIT__API_KEY" in p for p in problems)
     assert any("api_base" in p for p in problems)
-    assert make_channel("http://127.0.0.1:9").check(session) == []
+    assert make_channel("http://127.0.0.1:9").check(http) == []
 
 
 def test_settings_defaults() -> None:

@@ -14,13 +14,14 @@ from email.utils import format_datetime
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 from pydantic import SecretStr
 
 from heze_hub import DeliveryContext, HubInfo, NormalizedItem, PermanentError, TransientError
+from heze_hub.http import HttpClient
 from heze_hub.model import Attachment
 from heze_hub.published import PublishedSet
 from heze_hub_plugins import portal
@@ -150,11 +151,11 @@ def hub_info(tmp_path: Path, store: Store | None = None, checkpoint: str = CHECK
     )
 
 
-def context(key: str = "k", session: requests.Session | None = None) -> DeliveryContext:
+def context(key: str = "k", http: HttpClient | None = None) -> DeliveryContext:
     state: dict = {}
     return DeliveryContext(
         idempotency_key=key, attempt=1, state=state, save_state=state.update,
-        session=session or requests.Session(),
+        http=http or HttpClient(),
     )
 
 
@@ -334,7 +335,7 @@ def test_attachments_are_copied_beside_the_page(tmp_path):
     page = page_of(tmp_path, item)
     assert "项目计划安排表" in page and digest in page and "字节" in page
     hrefs = [h for h, text in parse(page).links if text == "项目计划安排表"]
-    assert [resolve(page_path(item), requests.utils.unquote(h)) for h in hrefs] == [
+    assert [resolve(page_path(item), unquote(h)) for h in hrefs] == [
         f"xxgk/{item.index_no}/计划表.xlsx"
     ]
 
@@ -567,7 +568,7 @@ def test_an_index_no_cannot_escape_the_site(tmp_path):
 def test_static_mode_needs_no_token_and_checks_its_folder(tmp_path):
     channel = static_channel(tmp_path)
     assert channel.configuration_problems() == []
-    assert channel.check(requests.Session()) == []
+    assert channel.check(HttpClient()) == []
     assert channel.resend_safe
     rendered = channel.render(POLICY)
     assert rendered["mode"] == "static" and POLICY.title in rendered["html"]
@@ -783,15 +784,15 @@ def test_http_needs_a_token_and_an_api_base(tmp_path, cms):
 
 def test_http_check_reaches_the_cms_without_publishing(tmp_path, cms):
     cms.answer(404, {"error": "no index"})  # any answer means reachable
-    assert http_channel(tmp_path, cms.url).check(requests.Session()) == []
+    assert http_channel(tmp_path, cms.url).check(HttpClient()) == []
     assert [(r["method"], r["path"]) for r in cms.requests] == [("GET", "/")]
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    problems = http_channel(tmp_path, f"http://127.0.0.1:{port}").check(requests.Session())
+    problems = http_channel(tmp_path, f"http://127.0.0.1:{port}").check(HttpClient())
     assert problems and "无法连接" in problems[0] and TOKEN not in problems[0]
-    assert http_channel(tmp_path, cms.url, token=None).check(requests.Session())
+    assert http_channel(tmp_path, cms.url, token=None).check(HttpClient())
 
 
 def test_http_against_the_sandbox_cms(tmp_path):
@@ -825,5 +826,5 @@ def test_http_against_the_sandbox_cms(tmp_path):
 def test_static_check_reports_an_unusable_folder(tmp_path):
     (tmp_path / "not-a-folder").write_text("x")
     channel = static_channel(tmp_path, output_dir="not-a-folder/public")
-    [problem] = channel.check(requests.Session())
+    [problem] = channel.check(HttpClient())
     assert "输出目录不可写" in problem

@@ -10,10 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import feedparser
-import requests
 from lxml import etree
 
 from heze_hub import DeliveryContext, HubInfo, NormalizedItem
+from heze_hub.http import HttpClient
 from heze_hub_plugins import rss
 from heze_hub_plugins.rss import HUB_NS, RssChannel, RssSettings, entry_guid
 
@@ -63,7 +63,7 @@ def channel_for(tmp_path: Path, store: Store | None = None, checkpoint=CHECKPOIN
 
 def context() -> DeliveryContext:
     state: dict = {}
-    return DeliveryContext("k", 1, state, state.update, requests.Session())
+    return DeliveryContext("k", 1, state, state.update, HttpClient())
 
 
 def feeds(tmp_path: Path, folder: str = "public"):
@@ -234,7 +234,7 @@ def test_publish_result_and_payload_hash(tmp_path):
     # An older item beyond the newest max_entries is published but not listed: say so.
     late = channel.publish(make(1), context())
     assert late.note and "1" in late.note
-    assert channel.resend_safe and channel.check(requests.Session()) == []
+    assert channel.resend_safe and channel.check(HttpClient()) == []
 
 
 def test_unchanged_feed_is_not_rewritten(tmp_path):

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 import pluggy
 import pytest
-import requests
 from engine import publish_through_the_engine
 from pydantic import SecretStr
 
 from heze_hub import hookspecs
 from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
 from heze_hub.errors import PermanentError, TransientError, Unconfirmed
+from heze_hub.http import HttpClient
 from heze_hub.model import NormalizedItem
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import wechat as wechat_plugin
@@ -90,7 +90,7 @@ def make_ctx(sb: Sandbox, state: dict[str, Any] | None = None) -> DeliveryContex
     state = {} if state is None else state
     ctx = DeliveryContext(
         idempotency_key=f"{INDEX_NO}:1:wechat", attempt=1, state=state,
-        save_state=Saves(state, sb), session=requests.Session(),
+        save_state=Saves(state, sb), http=HttpClient(),
     )
     return ctx
 
@@ -456,7 +456,7 @@ def test_unreachable_api_is_transient(hub):
         WeChatSettings(api_base=url, appid="wx", secret=SecretStr(SECRET), timeout=1.0),
         hub,
     )
-    ctx = DeliveryContext("k", 1, {}, lambda _u: None, requests.Session())
+    ctx = DeliveryContext("k", 1, {}, lambda _u: None, HttpClient())
     assert isinstance(outcome(lambda: channel.publish(make_item(), ctx)), TransientError)
 
 
@@ -601,18 +601,18 @@ def test_engine_records_state_and_attempts(
 
 def test_check_obtains_a_token_and_publishes_nothing(sb, channel, caplog):
     with caplog.at_level(logging.WARNING):
-        assert channel.check(requests.Session()) == []
+        assert channel.check(HttpClient()) == []
     assert "默认封面" in caplog.text
     assert counts(sb) == {"stable_token": 1, "add_material": 0, "add": 0, "submit": 0, "get": 0}
 
 
 def test_check_reports_problems(sb, hub):
     bad = make_channel(sb, hub, secret=SecretStr("wrong"))
-    (problem,) = bad.check(requests.Session())
+    (problem,) = bad.check(HttpClient())
     assert "access_token" in problem and "40125" in problem
 
     missing = make_channel(sb, hub, secret=None, appid=None, cover="missing.png")
-    problems = missing.check(requests.Session())
+    problems = missing.check(HttpClient())
     assert any("HUB_CHANNELS__WECHAT__SECRET" in p for p in problems)
     assert any("appid" in p for p in problems)
     assert any("missing.png" in p for p in problems)
@@ -648,7 +648,7 @@ def test_secrets_never_leak(sb, hub, caplog):
             record(lambda: channel.publish(make_item(), make_ctx(sb)))
         record(lambda: channel.publish(make_item(), make_ctx(sb)))
         texts.append(json.dumps(channel.render(make_item()), ensure_ascii=False))
-        texts.extend(channel.check(requests.Session()))
+        texts.extend(channel.check(HttpClient()))
     # The sandbox logs what it received, tokens included: it is a fake. The hub's logs may not.
     logged = [r.getMessage() for r in caplog.records if not r.name.startswith("heze_hub.sandbox")]
     texts.extend(logged)

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pluggy
 import pytest
-import requests
 from engine import publish_through_the_engine
 from pydantic import SecretStr
 
 from heze_hub import hookspecs
 from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
 from heze_hub.errors import PermanentError, TransientError
+from heze_hub.http import HttpClient
 from heze_hub.model import NormalizedItem
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import weibo as weibo_plugin
@@ -58,7 +58,7 @@ def make_ctx() -> DeliveryContext:
     state: dict[str, Any] = {}
     return DeliveryContext(
         idempotency_key=f"{INDEX_NO}:1:weibo", attempt=1, state=state,
-        save_state=state.update, session=requests.Session(),
+        save_state=state.update, http=HttpClient(),
     )
 
 
@@ -381,17 +381,17 @@ UID = "/2/account/get_uid.json"
 
 
 def test_check_verifies_the_token_without_posting(sb, channel, hub):
-    assert channel.check(requests.Session()) == []
+    assert channel.check(HttpClient()) == []
     (request,) = sb.weibo.requests
     assert (request.method, request.path) == ("GET", UID)
     assert request.headers["Authorization"] == f"OAuth2 {TOKEN}" and not request.query
 
     expired = make_channel(sb, hub, access_token=SecretStr("expired-token"))
-    (problem,) = expired.check(requests.Session())
+    (problem,) = expired.check(HttpClient())
     assert "21327" in problem and "HUB_CHANNELS__WEIBO__ACCESS_TOKEN" in problem
 
     missing = make_channel(sb, hub, access_token=None, api_base="api.weibo.com")
-    problems = missing.check(requests.Session())
+    problems = missing.check(HttpClient())
     assert any("HUB_CHANNELS__WEIBO__ACCESS_TOKEN" in p for p in problems)
     assert any("api_base" in p for p in problems)
     assert sb.weibo.count(SHARE) == 0 and sb.weibo.count(UID) == 2
@@ -399,10 +399,10 @@ def test_check_verifies_the_token_without_posting(sb, channel, hub):
 
 def test_check_without_get_uid_is_not_a_problem(sb, channel):
     sb.weibo.add_fault(Fault(path=UID, status=404, body=weibo_error(10014, "api not found")))
-    assert channel.check(requests.Session()) == []
+    assert channel.check(HttpClient()) == []
     sb.weibo.clear_faults()
     sb.weibo.add_fault(Fault(path=UID, drop=True))
-    (problem,) = channel.check(requests.Session())
+    (problem,) = channel.check(HttpClient())
     assert "无法连接" in problem
 
 
@@ -429,7 +429,7 @@ def test_token_never_leaks(sb, hub, caplog):
             if isinstance(got, BaseException):
                 texts.extend([str(got), *traceback.format_exception(got)])
         texts.append(json.dumps(channel.render(make_item()), ensure_ascii=False))
-        texts.extend(channel.check(requests.Session()))
+        texts.extend(channel.check(HttpClient()))
     texts.extend(
         r.getMessage() for r in caplog.records if not r.name.startswith("heze_hub.sandbox")
     )

@@ -8,6 +8,7 @@ a future option in the renderer cannot open a hole.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -54,7 +55,10 @@ class RenderedBody:
     text: str
 
 
+@functools.cache
 def _md() -> MarkdownIt:
+    # Built once: setting up the rule chains costs more than parsing a typical body. parse() and
+    # render() keep their state in per-call objects, so one instance serves every thread.
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     # markdown-it-py writes strikethrough as <s>; <del> is the element the allow-list names.
     md.add_render_rule("s_open", lambda *_: "<del>")

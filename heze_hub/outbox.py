@@ -198,13 +198,22 @@ def _record_deliveries(conn: Connection, hub: Hub, regs: list[Registered],
                                         row.attempts, row.url, row.remote_id, row.error))
     rows = fresh + skipped
     if rows:
-        # One multi-row INSERT … RETURNING for every new delivery of the batch.
-        ids = conn.execute(
-            insert(deliveries).returning(deliveries.c.id, sort_by_parameter_order=True),
+        # One executemany INSERT, then the ids read back by their unique keys: an INSERT …
+        # RETURNING that must keep parameter order runs row by row on SQLite.
+        conn.execute(
+            insert(deliveries),
             [{k: v for k, v in values.items() if k != "claimed"} for _, values in rows],
         )
-        for (_, values), new_id in zip(rows, ids.scalars(), strict=True):
-            values["id"] = new_id
+        new_ids = {
+            key: id_
+            for part in chunks([values["idempotency_key"] for _, values in rows])
+            for id_, key in conn.execute(
+                select(deliveries.c.id, deliveries.c.idempotency_key)
+                .where(deliveries.c.idempotency_key.in_(part))
+            )
+        }
+        for _, values in rows:
+            values["id"] = new_ids[values["idempotency_key"]]
     for reg, values in fresh:
         reg.to_run.append(values)
     if skipped:

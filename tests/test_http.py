@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from heze_hub.http import (
     USER_AGENT,
@@ -188,3 +195,69 @@ def test_proxy_from_the_environment_and_no_proxy(monkeypatch):
         port = direct.rsplit(":", 1)[1]
         assert http.get(f"http://localhost:{port}/b", timeout=5).json() == {"via": "direct"}
         assert len(via_proxy.requests) == 1
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files (the certificate is its own CA)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "heze-hub test CA")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(
+            "127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_tls_is_verified_and_a_private_ca_comes_from_ssl_cert_file(tmp_path, monkeypatch):
+    cert_file, key_file = _self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    with server(answer(200, b'{"ok": true}')) as (url, _), \
+            socket.create_server(("127.0.0.1", 0)) as listener:
+        # A TLS front for the plain server: accept one connection at a time and relay bytes.
+        host, port = url.removeprefix("http://").split(":")
+        stop = threading.Event()
+
+        def relay(a: socket.socket, b: socket.socket) -> None:
+            try:
+                while data := a.recv(65536):
+                    b.sendall(data)
+            except OSError:
+                pass
+            finally:
+                b.close()
+
+        def front() -> None:
+            listener.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    raw, _ = listener.accept()
+                    tls = context.wrap_socket(raw, server_side=True)
+                except (TimeoutError, ssl.SSLError, OSError):
+                    continue
+                back = socket.create_connection((host, int(port)))
+                threading.Thread(target=relay, args=(tls, back), daemon=True).start()
+                threading.Thread(target=relay, args=(back, tls), daemon=True).start()
+
+        threading.Thread(target=front, daemon=True).start()
+        https = f"https://127.0.0.1:{listener.getsockname()[1]}/"
+        try:
+            # Not in the system's trust store: refused, as a transport failure.
+            with pytest.raises(TransportError):
+                HttpClient().get(https, timeout=5)
+            monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+            assert HttpClient().get(https, timeout=5).json() == {"ok": True}
+        finally:
+            stop.set()

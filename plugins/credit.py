@@ -161,11 +161,11 @@ class CreditChannel(Channel):
             )
         except TransportError as exc:
             # Never str() a transport error: its message carries the URL.
-            message = f"信用平台网络错误：{type(exc).__name__}"
             if is_bad_url(exc):
-                message = f"信用平台接口地址 api_base 无效：{self.settings.api_base}"
-                _fail_all(members, lambda: PermanentError(message))
+                bad = f"信用平台接口地址 api_base 无效：{self.settings.api_base}"
+                _fail_all(members, lambda: PermanentError(bad))
             else:
+                message = f"信用平台网络错误：{type(exc).__name__}"
                 _fail_all(members, lambda: TransientError(message))
             return
         error = _http_error(resp)

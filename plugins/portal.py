@@ -191,19 +191,15 @@ class PortalChannel(Channel):
             "Content-Type": "application/json; charset=utf-8",
             "Accept": "application/json",
         }
-        failure: HubError | None = None
         try:
             # Redirects are not followed (a redirected POST would silently become a GET): a 3xx
             # answer is reported as misconfiguration below.
             resp = ctx.http.post(url, body=data, headers=headers, timeout=self.settings.timeout)
         except TransportError as exc:
             detail = self._scrub(_describe(exc))
-            failure = (
-                PermanentError(f"门户网站接口请求失败 {url}：{detail}") if is_bad_url(exc)
-                else TransientError(f"无法连接门户网站接口 {url}：{detail}")
-            )
-        if failure is not None:
-            raise failure  # outside the except block: no chained exception
+            if is_bad_url(exc):
+                raise PermanentError(f"门户网站接口请求失败 {url}：{detail}") from None
+            raise TransientError(f"无法连接门户网站接口 {url}：{detail}") from None
 
         status = resp.status
         if 200 <= status < 300:

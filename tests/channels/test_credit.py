@@ -327,6 +327,13 @@ def test_connection_refused_is_transient() -> None:
         make_channel(url).publish(item, make_ctx(item))
 
 
+@pytest.mark.parametrize("api_base", ["credit.example.gov.cn", "ftp://credit.example.gov.cn"])
+def test_an_api_base_that_cannot_work_is_permanent(api_base: str) -> None:
+    item = make_item(record())
+    with pytest.raises(PermanentError, match="api_base 无效"):
+        make_channel(api_base).publish(item, make_ctx(item))
+
+
 def test_lost_answer_of_a_single_record_is_replayed_by_its_own_key(sb: Sandbox) -> None:
     # The platform filed the record, then the connection dropped before the answer.
     sb.credit.add_fault(Fault(path=PENALTY_PATH, drop=True, handle=True, times=1))

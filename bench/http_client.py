@@ -37,7 +37,7 @@ CLIENTS = ("hub", "requests")
 def make_call(client: str, url: str) -> Callable[[], object]:
     """One POST and its JSON answer, with ``client``."""
     if client == "hub":
-        from heze_hub.http import HttpClient
+        from heze_hub.delivery.http import HttpClient
 
         http = HttpClient()
         return lambda: http.post(url, body=BODY, headers=HEADERS, timeout=10).json()

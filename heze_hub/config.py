@@ -2,7 +2,7 @@
 
 The file holds the hub's settings and one table per channel; secrets come from the environment
 only. Channel tables stay raw dictionaries here and are validated against their plugin's own
-settings model once the plugins are loaded (:func:`heze_hub.registry.build_channels`).
+settings model once the plugins are loaded (:func:`heze_hub.delivery.registry.build_channels`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from .errors import ConfigError
+from heze_hub.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "channels.toml"
 

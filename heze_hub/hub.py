@@ -11,17 +11,17 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from .channel import Channel, HubInfo
-from .config import Config
-from .errors import ConfigError, InputError
-from .files import atomic_write
-from .item import load_item
-from .merkle import TreeBuilder
-from .normalize import PreparedItem, normalize, now
-from .registry import Plugins, build_channels, load_plugins
-from .rules import gate_errors
-from .signing import SigningKey, load_or_create_key, sign_checkpoint
-from .store import Store, versions
+from heze_hub.config import Config
+from heze_hub.delivery.channel import Channel, HubInfo
+from heze_hub.delivery.registry import Plugins, build_channels, load_plugins
+from heze_hub.errors import ConfigError, InputError
+from heze_hub.files import atomic_write
+from heze_hub.items.load import load_item
+from heze_hub.items.normalize import PreparedItem, normalize, now
+from heze_hub.receipts.merkle import TreeBuilder
+from heze_hub.receipts.signing import SigningKey, load_or_create_key, sign_checkpoint
+from heze_hub.rules.policy import gate_errors
+from heze_hub.store.db import Store, versions
 
 log = logging.getLogger(__name__)
 

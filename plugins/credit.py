@@ -33,20 +33,29 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 
-from heze_hub import hookimpl
-from heze_hub.canonical import canonical_json, sha256_hex
-from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
-from heze_hub.credit_record import RECORD_TYPES, record_decision_number, wire_record
-from heze_hub.errors import Deferred, PermanentError, TransientError
-from heze_hub.http import (
+from heze_hub.plugin import (
+    RECORD_TYPES,
+    Channel,
+    ChannelSettings,
+    Deferred,
+    DeliveryContext,
     HttpClient,
+    HubInfo,
+    NormalizedItem,
+    PermanentError,
+    PublishResult,
     Response,
+    TransientError,
     TransportError,
+    canonical_json,
+    hookimpl,
     is_bad_url,
     is_transient_status,
+    record_decision_number,
     retry_after_seconds,
+    sha256_hex,
+    wire_record,
 )
-from heze_hub.model import NormalizedItem
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ Two modes:
   the latest signed checkpoint of the receipt log. Every file is written atomically. The
   catalogue is rebuilt from what the store says was published plus what this process published
   since, so it always shows what was actually published; concurrent rebuilds are coalesced.
-  The pages and the catalogue themselves are rendered by :mod:`heze_hub.site_pages` and
-  :mod:`heze_hub.static_site`; this module decides what is written when.
+  The pages and the catalogue themselves are rendered by :mod:`heze_hub.portal.pages` and
+  :mod:`heze_hub.portal.site`; this module decides what is written when.
 - ``http`` sends the item to the portal's CMS: ``POST {api_base}/api/articles`` with a bearer
   token and the delivery's idempotency key; the CMS deduplicates by key, so resending is safe.
 """
@@ -26,23 +26,30 @@ from typing import Any, Literal
 
 from pydantic import SecretStr, field_validator
 
-from heze_hub import hookimpl
-from heze_hub.canonical import sha256_hex
-from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
-from heze_hub.config import resolve_path
-from heze_hub.errors import HubError, PermanentError, TransientError
-from heze_hub.files import atomic_write, writable_dir_problem
-from heze_hub.http import (
+from heze_hub.plugin import (
+    Channel,
+    ChannelSettings,
+    DeliveryContext,
     HttpClient,
+    HubError,
+    HubInfo,
+    NormalizedItem,
+    PermanentError,
+    PublishedSet,
+    PublishResult,
     Response,
+    TransientError,
     TransportError,
+    atomic_write,
+    hookimpl,
     is_bad_url,
     is_transient_status,
+    resolve_path,
     retry_after_seconds,
+    sha256_hex,
+    writable_dir_problem,
 )
-from heze_hub.model import NormalizedItem
-from heze_hub.published import PublishedSet
-from heze_hub.site_pages import (
+from heze_hub.portal.pages import (
     attachment_dir,
     attachment_names,
     checked_page_path,
@@ -51,7 +58,7 @@ from heze_hub.site_pages import (
     related,
     render_item_page,
 )
-from heze_hub.static_site import Site, copy_attachments, item_json
+from heze_hub.portal.site import Site, copy_attachments, item_json
 
 # =============================================================================================
 # Settings

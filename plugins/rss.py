@@ -30,15 +30,26 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 from pydantic import Field
 
-from heze_hub import hookimpl
-from heze_hub.canonical import canonical_json, sha256_hex
-from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
-from heze_hub.config import resolve_path
-from heze_hub.errors import HubError, TransientError
-from heze_hub.files import atomic_write, writable_dir_problem
-from heze_hub.model import CATEGORY_LABELS, KIND_LABELS, NormalizedItem
-from heze_hub.normalize import to_shanghai
-from heze_hub.published import PublishedSet
+from heze_hub.plugin import (
+    CATEGORY_LABELS,
+    KIND_LABELS,
+    Channel,
+    ChannelSettings,
+    DeliveryContext,
+    HubError,
+    HubInfo,
+    NormalizedItem,
+    PublishedSet,
+    PublishResult,
+    TransientError,
+    atomic_write,
+    canonical_json,
+    hookimpl,
+    resolve_path,
+    sha256_hex,
+    to_shanghai,
+    writable_dir_problem,
+)
 
 #: Namespace of the hub's own feed elements. ``hub:checkpoint`` holds the signed note text
 #: (C2SP tlog-checkpoint in a C2SP signed note) exactly as ``hub receipts export`` writes it.

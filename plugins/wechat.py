@@ -36,24 +36,28 @@ from typing import Any
 
 from pydantic import Field, SecretStr
 
-from heze_hub import hookimpl
-from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, HubInfo, PublishResult
-from heze_hub.errors import PermanentError, TransientError, Unconfirmed
-from heze_hub.files import atomic_write
-from heze_hub.http import (
-    HttpClient,
-    TransportError,
-    is_bad_url,
-    is_timeout,
-    is_transient_status,
-    never_sent,
-)
-from heze_hub.model import NormalizedItem
-from heze_hub.text import (
+from heze_hub.plugin import (
     ELLIPSIS,
     SENTENCE_ENDS,
     TRAILING_PUNCT,
+    Channel,
+    ChannelSettings,
+    DeliveryContext,
+    HttpClient,
+    HubInfo,
+    NormalizedItem,
+    PermanentError,
+    PublishResult,
+    TransientError,
+    TransportError,
+    Unconfirmed,
+    atomic_write,
+    hookimpl,
+    is_bad_url,
+    is_timeout,
+    is_transient_status,
     last_boundary,
+    never_sent,
     safe_cut,
     shorten,
 )

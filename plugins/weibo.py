@@ -23,20 +23,24 @@ import urllib.parse
 
 from pydantic import Field, SecretStr
 
-from heze_hub import hookimpl
-from heze_hub.channel import Channel, ChannelSettings, DeliveryContext, PublishResult
-from heze_hub.errors import PermanentError, TransientError
-from heze_hub.http import (
+from heze_hub.plugin import (
+    Channel,
+    ChannelSettings,
+    DeliveryContext,
     HttpClient,
+    NormalizedItem,
+    PermanentError,
+    PublishResult,
     Response,
+    TransientError,
     TransportError,
+    hookimpl,
     is_bad_url,
     is_timeout,
     is_transient_status,
     retry_after_seconds,
+    shorten,
 )
-from heze_hub.model import NormalizedItem
-from heze_hub.text import shorten
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +85,9 @@ class WeiboChannel(Channel):
     def status_text(self, item: NormalizedItem) -> str:
         """The title, shortened with "…" if needed, a space and the item's portal URL.
 
-        The title is cut by the hub's common rule (:func:`heze_hub.text.shorten`, as for WeChat's
-        titles: at a sentence or clause end, no bracket left open, no character sequence or Latin
-        word split), with the room counted in Weibo's half-字 units.
+        The title is cut by the hub's common rule (:func:`heze_hub.items.text.shorten`, as for
+        WeChat's titles: at a sentence or clause end, no bracket left open, no character sequence or
+        Latin word split), with the room counted in Weibo's half-字 units.
         """
         url = self.hub.item_url(item.index_no)
         room = 2 * STATUS_MAX - _units(" " + url)

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from rich.console import Console
 from yeardata import NOW, YearBuilder, at, broken_key, build_2018
 
-from heze_hub.audit import render, run_audit
-from heze_hub.cli_audit import register
-from heze_hub.rules import BROKEN, RULES, UNKNOWN
-from heze_hub.store import Store
+from heze_hub.cli.audit import register
+from heze_hub.rules.audit import render, run_audit
+from heze_hub.rules.policy import BROKEN, RULES, UNKNOWN
+from heze_hub.store.db import Store
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from heze_hub.bundle import (
+from heze_hub.receipts.bundle import (
     MAX_LISTED,
     BundleError,
     export_bundle,
@@ -17,9 +17,9 @@ from heze_hub.bundle import (
     verify_bundle,
     verify_receipt_proof,
 )
-from heze_hub.canonical import canonical_json, sha256_hex
-from heze_hub.merkle import root, verify_consistency
-from heze_hub.signing import SigningKey, sign_checkpoint
+from heze_hub.receipts.canonical import canonical_json, sha256_hex
+from heze_hub.receipts.merkle import root, verify_consistency
+from heze_hub.receipts.signing import SigningKey, sign_checkpoint
 
 ORIGIN = "heze-hub/HZZF"
 N = 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from heze_hub.cli_common import open_hub, out
+from heze_hub.cli.common import open_hub, out
 from heze_hub.errors import ConfigError
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from heze_hub.credit_export import write_csv
-from heze_hub.credit_record import LICENSE_FIELDS, PENALTY_FIELDS, parse_credit_record
+from heze_hub.items.credit_export import write_csv
+from heze_hub.items.credit_record import LICENSE_FIELDS, PENALTY_FIELDS, parse_credit_record
 
 SAMPLES = json.loads((Path(__file__).parent / "data" / "credit_records.json").read_text("utf-8"))
 PENALTY, LICENSE, PERSON = SAMPLES["penalty"], SAMPLES["license"], SAMPLES["person"]

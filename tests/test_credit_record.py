@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from heze_hub.credit_record import (
+from heze_hub.errors import InputError
+from heze_hub.items.credit_record import (
     LICENSE_FIELDS,
     PENALTY_FIELDS,
     format_amount,
@@ -21,8 +22,7 @@ from heze_hub.credit_record import (
     record_decision_number,
     wire_record,
 )
-from heze_hub.errors import InputError
-from heze_hub.identifiers import id_check_char
+from heze_hub.items.identifiers import id_check_char
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
 TODAY = date(2018, 9, 1)

@@ -11,21 +11,21 @@ from typing import Any, ClassVar
 import pytest
 from conftest import write_item
 
-from heze_hub import (
+from heze_hub.config import load_config
+from heze_hub.delivery import engine as delivery
+from heze_hub.delivery import outbox
+from heze_hub.delivery.registry import load_plugins
+from heze_hub.hub import Hub
+from heze_hub.plugin import (
     Channel,
     DeliveryContext,
     NormalizedItem,
     PermanentError,
     PublishResult,
     TransientError,
-    delivery,
-    outbox,
 )
-from heze_hub.config import load_config
-from heze_hub.hub import Hub
-from heze_hub.receipts import ReceiptFilter, list_receipts
-from heze_hub.registry import load_plugins
-from heze_hub.store import deliveries
+from heze_hub.store.db import deliveries
+from heze_hub.store.receipts import ReceiptFilter, list_receipts
 
 
 class ScriptedChannel(Channel):
@@ -306,7 +306,7 @@ def test_delivery_claimed_by_a_live_process_is_left_alone(make_hub, tmp_path) ->
 
 
 def test_receipts_are_durable_canonical_and_gapless(make_hub, tmp_path: Path) -> None:
-    from heze_hub.canonical import canonical_json
+    from heze_hub.receipts.canonical import canonical_json
 
     hub = make_hub("[channels.a]\nplugin = \"scripted\"\n[channels.b]\nplugin = \"scripted\"\n")
     _publish(hub, tmp_path, n=20)
@@ -335,7 +335,7 @@ def test_same_item_twice_in_one_batch(make_hub, tmp_path: Path) -> None:
 def test_checkpoints_continue_the_tree_across_runs(make_hub, tmp_path: Path) -> None:
     import base64
 
-    from heze_hub.merkle import root
+    from heze_hub.receipts.merkle import root
 
     hub = make_hub("[channels.a]\nplugin = \"scripted\"\n")
     for run in range(3):

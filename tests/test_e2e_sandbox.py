@@ -495,8 +495,8 @@ def test_wheel_carries_plugins_templates_and_entry_points(tmp_path: Path) -> Non
             z.extractall(site)
     for name in ("portal", "rss", "wechat", "weibo", "credit"):
         assert (site / "heze_hub_plugins" / f"{name}.py").is_file(), name
-    templates = {p.name for p in (site / "heze_hub" / "templates").iterdir()}
-    assert templates == {p.name for p in (root / "heze_hub" / "templates").iterdir()
+    templates = {p.name for p in (site / "heze_hub" / "portal" / "templates").iterdir()}
+    assert templates == {p.name for p in (root / "heze_hub" / "portal" / "templates").iterdir()
                          if p.is_file()}
     [entry_points] = site.glob("heze_hub-*.dist-info/entry_points.txt")
     text = entry_points.read_text(encoding="utf-8")

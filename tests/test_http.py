@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from heze_hub.http import (
+from heze_hub.delivery.http import (
     USER_AGENT,
     HttpClient,
     TransportError,

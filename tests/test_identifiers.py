@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from heze_hub.identifiers import (
+from heze_hub.items.identifiers import (
     USCC_ALPHABET,
     id_check_char,
     id_number_is_valid,

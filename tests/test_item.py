@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from heze_hub.errors import InputError
-from heze_hub.item import MAX_FILE_BYTES, ItemFile, LoadedItem, load_item
+from heze_hub.items.load import MAX_FILE_BYTES, ItemFile, LoadedItem, load_item
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
 

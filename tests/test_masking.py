@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from heze_hub.masking import (
+from heze_hub.items.masking import (
     REDACTION,
     id_check_char,
     is_valid_id_number,

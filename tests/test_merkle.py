@@ -12,7 +12,7 @@ import hashlib
 
 import pytest
 
-from heze_hub.merkle import (
+from heze_hub.receipts.merkle import (
     EMPTY_ROOT,
     HashList,
     TreeBuilder,

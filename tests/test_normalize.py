@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from heze_hub.errors import InputError
-from heze_hub.item import load_item
-from heze_hub.model import NormalizedItem
-from heze_hub.normalize import TZ, PreparedItem, content_hash, normalize
+from heze_hub.items.load import load_item
+from heze_hub.items.model import NormalizedItem
+from heze_hub.items.normalize import TZ, PreparedItem, content_hash, normalize
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
 
@@ -435,8 +435,8 @@ def test_same_instant_same_hash(tmp_path: Path) -> None:
 def test_credit_record_enters_the_content_hash_only_keyed(tmp_path: Path) -> None:
     # The hash is public (receipts, portal JSON); a masked ID number has few possible values, so
     # the full record must not be recoverable by hashing guesses without the hub's secret.
-    from heze_hub.item import load_item
-    from heze_hub.normalize import normalize
+    from heze_hub.items.load import load_item
+    from heze_hub.items.normalize import normalize
 
     penalty = load_item(EXAMPLES / "05-penalty-environment.json")
     notice = load_item(EXAMPLES / "09-air-quality-monthly.md")

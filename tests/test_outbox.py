@@ -9,9 +9,9 @@ import sys
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from heze_hub.model import NormalizedItem
-from heze_hub.outbox import OWNER, _next_index_no, _save_serial, build_receipt, owner_gone
-from heze_hub.store import Store
+from heze_hub.delivery.outbox import OWNER, _next_index_no, _save_serial, build_receipt, owner_gone
+from heze_hub.items.model import NormalizedItem
+from heze_hub.store.db import Store
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -77,8 +77,8 @@ def test_receipt_has_every_field_of_design_section_7() -> None:
 def test_a_claim_from_another_machine_holds_until_its_lease_expires() -> None:
     from datetime import timedelta
 
-    from heze_hub.normalize import now
-    from heze_hub.outbox import FOREIGN_LEASE
+    from heze_hub.delivery.outbox import FOREIGN_LEASE
+    from heze_hub.items.normalize import now
 
     fresh = now().isoformat()
     stale = (now() - FOREIGN_LEASE - timedelta(minutes=1)).isoformat()

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from heze_hub.canonical import canonical_json
-from heze_hub.receipts import FINISHED, RECEIPT_FIELDS, ReceiptFilter, list_receipts
-from heze_hub.store import Store, append_receipt
+from heze_hub.receipts.canonical import canonical_json
+from heze_hub.store.db import Store, append_receipt
+from heze_hub.store.receipts import FINISHED, RECEIPT_FIELDS, ReceiptFilter, list_receipts
 
 # (index_no, channel, status, finished_at)
 LOG = [

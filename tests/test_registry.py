@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from heze_hub.channel import Channel, ChannelSettings, HubInfo
 from heze_hub.config import load_config
+from heze_hub.delivery.channel import Channel, ChannelSettings, HubInfo
+from heze_hub.delivery.registry import Plugins, PluginWarning, build_channels, load_plugins
 from heze_hub.errors import ConfigError
-from heze_hub.registry import Plugins, PluginWarning, build_channels, load_plugins
 
 DEMO = '''
 from pydantic import Field, SecretStr
 
-from heze_hub import hookimpl
-from heze_hub.channel import Channel, ChannelSettings, PublishResult
+from heze_hub.plugin import hookimpl
+from heze_hub.delivery.channel import Channel, ChannelSettings, PublishResult
 
 
 class DemoSettings(ChannelSettings):
@@ -109,7 +109,7 @@ def test_plugin_whose_hook_raises_warns_and_others_load(tmp_path: Path) -> None:
     # A plugin can import cleanly and still be broken when its hook runs; like a failed import,
     # that must be a warning, not a crash of every command.
     hook_raises = """
-        from heze_hub import hookimpl
+        from heze_hub.plugin import hookimpl
 
         @hookimpl
         def register_channels(register):
@@ -125,7 +125,7 @@ def test_plugin_whose_hook_raises_warns_and_others_load(tmp_path: Path) -> None:
 
 def test_misspelled_hook_warns(tmp_path: Path) -> None:
     typo = """
-        from heze_hub import hookimpl
+        from heze_hub.plugin import hookimpl
 
         @hookimpl
         def register_channel(register):
@@ -168,7 +168,7 @@ def test_duplicate_plugin_name_keeps_the_first(tmp_path: Path) -> None:
 
 def test_registering_a_non_channel_warns(tmp_path: Path) -> None:
     wrong = """
-        from heze_hub import hookimpl
+        from heze_hub.plugin import hookimpl
 
         @hookimpl
         def register_channels(register):

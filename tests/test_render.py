@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from heze_hub.render import (
+from heze_hub.items.render import (
     RenderedBody,
     derive_summary,
     render_markdown,

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from heze_hub.channel import Channel, ChannelSettings, HubInfo, PublishResult
+from heze_hub.delivery.channel import Channel, ChannelSettings, HubInfo, PublishResult
+from heze_hub.delivery.routing import matches, route
 from heze_hub.errors import InputError
-from heze_hub.model import NormalizedItem
-from heze_hub.routing import matches, route
+from heze_hub.items.model import NormalizedItem
 
 TZ = ZoneInfo("Asia/Shanghai")
 HUB = HubInfo(public_url="https://www.heze.gov.cn", state_dir=Path("/nonexistent/.hub"),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from yeardata import TZ, at, license_, make_item, penalty
 
-from heze_hub.rules import (
+from heze_hub.rules.policy import (
     BROKEN,
     MET,
     RULES,

@@ -14,7 +14,7 @@ import stat
 import pytest
 
 from heze_hub.errors import ConfigError
-from heze_hub.signing import (
+from heze_hub.receipts.signing import (
     BadSignatureError,
     Checkpoint,
     MalformedNoteError,

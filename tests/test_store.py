@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, event, func, insert, select
 
-from heze_hub.canonical import canonical_json
-from heze_hub.model import NormalizedItem
-from heze_hub.store import (
+from heze_hub.items.model import NormalizedItem
+from heze_hub.receipts.canonical import canonical_json
+from heze_hub.store.db import (
     Store,
     append_receipt,
     checkpoints,

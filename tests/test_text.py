@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heze_hub.text import (
+from heze_hub.items.text import (
     CLAUSE_ENDS,
     SENTENCE_ENDS,
     canonical_doc_number,

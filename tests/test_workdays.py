@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from heze_hub.workdays import (
+from heze_hub.rules.workdays import (
     add_working_days,
     calendar_covers,
     covers_span,

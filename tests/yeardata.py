@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 
-from heze_hub.model import NormalizedItem
-from heze_hub.store import Store, append_receipt, deliveries, items, versions
+from heze_hub.items.model import NormalizedItem
+from heze_hub.store.db import Store, append_receipt, deliveries, items, versions
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2019, 3, 1, 12, 0, tzinfo=TZ)

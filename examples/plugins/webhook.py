@@ -16,7 +16,7 @@ import json
 
 from pydantic import SecretStr
 
-from heze_hub import (
+from heze_hub.plugin import (
     Channel,
     ChannelSettings,
     DeliveryContext,
@@ -25,8 +25,9 @@ from heze_hub import (
     PublishResult,
     TransientError,
     hookimpl,
+    is_transient_status,
+    retry_after_seconds,
 )
-from heze_hub.http import is_transient_status, retry_after_seconds
 
 
 class WebhookSettings(ChannelSettings):

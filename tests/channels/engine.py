@@ -11,13 +11,13 @@ import pytest
 from conftest import write_item
 from sqlalchemy import select
 
-from heze_hub import delivery
 from heze_hub.config import load_config
+from heze_hub.delivery import engine as delivery
+from heze_hub.delivery.outbox import Outcome
 from heze_hub.hub import Hub
-from heze_hub.outbox import Outcome
-from heze_hub.receipts import ReceiptFilter, list_receipts
 from heze_hub.sandbox import Sandbox
-from heze_hub.store import deliveries
+from heze_hub.store.db import deliveries
+from heze_hub.store.receipts import ReceiptFilter, list_receipts
 
 PUBLIC_URL = "https://www.heze.gov.cn"
 

@@ -16,13 +16,13 @@ import pluggy
 import pytest
 from pydantic import SecretStr
 
-from heze_hub import hookspecs
-from heze_hub.canonical import canonical_json
-from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
-from heze_hub.credit_record import parse_credit_record, public_record, wire_record
+from heze_hub.delivery import hookspecs
+from heze_hub.delivery.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.delivery.http import HttpClient
 from heze_hub.errors import PermanentError, TransientError
-from heze_hub.http import HttpClient
-from heze_hub.model import NormalizedItem
+from heze_hub.items.credit_record import parse_credit_record, public_record, wire_record
+from heze_hub.items.model import NormalizedItem
+from heze_hub.receipts.canonical import canonical_json
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import credit as credit_plugin
 from heze_hub_plugins.credit import CreditChannel, CreditSettings

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import SecretStr
 
-from heze_hub import DeliveryContext, HubInfo, NormalizedItem, PermanentError, TransientError
-from heze_hub.http import HttpClient
-from heze_hub.model import Attachment
-from heze_hub.published import PublishedSet
+from heze_hub.delivery.http import HttpClient
+from heze_hub.items.model import Attachment
+from heze_hub.plugin import DeliveryContext, HubInfo, NormalizedItem, PermanentError, TransientError
+from heze_hub.portal.published import PublishedSet
 from heze_hub_plugins import portal
 from heze_hub_plugins.portal import ARTICLE_FIELDS, PortalChannel, PortalSettings
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import feedparser
 from lxml import etree
 
-from heze_hub import DeliveryContext, HubInfo, NormalizedItem
-from heze_hub.http import HttpClient
+from heze_hub.delivery.http import HttpClient
+from heze_hub.plugin import DeliveryContext, HubInfo, NormalizedItem
 from heze_hub_plugins import rss
 from heze_hub_plugins.rss import HUB_NS, RssChannel, RssSettings, entry_guid
 

@@ -19,11 +19,11 @@ import pytest
 from engine import publish_through_the_engine
 from pydantic import SecretStr
 
-from heze_hub import hookspecs
-from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.delivery import hookspecs
+from heze_hub.delivery.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.delivery.http import HttpClient
 from heze_hub.errors import PermanentError, TransientError, Unconfirmed
-from heze_hub.http import HttpClient
-from heze_hub.model import NormalizedItem
+from heze_hub.items.model import NormalizedItem
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import wechat as wechat_plugin
 from heze_hub_plugins.wechat import (

@@ -16,11 +16,11 @@ import pytest
 from engine import publish_through_the_engine
 from pydantic import SecretStr
 
-from heze_hub import hookspecs
-from heze_hub.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.delivery import hookspecs
+from heze_hub.delivery.channel import DeliveryContext, HubInfo, PublishResult
+from heze_hub.delivery.http import HttpClient
 from heze_hub.errors import PermanentError, TransientError
-from heze_hub.http import HttpClient
-from heze_hub.model import NormalizedItem
+from heze_hub.items.model import NormalizedItem
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import weibo as weibo_plugin
 from heze_hub_plugins.weibo import STATUS_MAX, WeiboChannel, WeiboSettings, weibo_length

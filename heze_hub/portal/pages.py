@@ -10,7 +10,7 @@
   person reads, with the standard metadata header (索引号, 主题分类, 发布机构, 成文日期, 文号,
   发布日期, 体裁, 公开类别).
 
-:mod:`heze_hub.static_site` writes these pages, the catalogue and the search index.
+:mod:`heze_hub.portal.site` writes these pages, the catalogue and the search index.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from urllib.parse import quote
 
 import nh3
 
-from .errors import PermanentError
-from .model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
-from .normalize import to_shanghai
+from heze_hub.errors import PermanentError
+from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
+from heze_hub.items.normalize import to_shanghai
 
 _INDEX_SEGMENT = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 
@@ -133,12 +133,13 @@ def related(known: list[NormalizedItem], dirty: set[str]) -> set[str]:
 
 
 _BASE = string.Template(
-    resources.files("heze_hub").joinpath("templates/base.html").read_text(encoding="utf-8")
+    resources.files("heze_hub.portal").joinpath("templates/base.html").read_text(encoding="utf-8")
 )
 
 
 def template_text(name: str) -> str:
-    return resources.files("heze_hub").joinpath(f"templates/{name}").read_text(encoding="utf-8")
+    folder = resources.files("heze_hub.portal").joinpath("templates")
+    return folder.joinpath(name).read_text(encoding="utf-8")
 
 
 def esc(value: object) -> str:

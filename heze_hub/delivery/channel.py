@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from .http import HttpClient
-from .model import NormalizedItem
+from heze_hub.delivery.http import HttpClient
+from heze_hub.items.model import NormalizedItem
 
 
 class RetryPolicy(BaseModel):
@@ -98,7 +98,7 @@ class DeliveryContext:
     state: Mapping[str, Any]
     # Durably records progress before the next remote call, so a crash never repeats a step.
     save_state: Callable[[dict[str, Any]], None]
-    # The run's HTTP client, shared by every thread (see heze_hub.http.HttpClient).
+    # The run's HTTP client, shared by every thread (see heze_hub.delivery.http.HttpClient).
     http: HttpClient
     # Set by the channel: SHA-256 of the bytes actually sent, for the receipt's payload_sha256.
     payload_sha256: str | None = None

@@ -28,14 +28,21 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from .channel import Channel, DeliveryContext, PublishResult, RetryPolicy
-from .errors import Deferred, PermanentError, TransientError, Unconfirmed
-from .http import HttpClient, TransportError, is_bad_url
-from .hub import Hub
-from .model import NormalizedItem
-from .normalize import PreparedItem, now
-from .outbox import OWNER, Outcome, Registered, build_receipt, owner_gone, register_all
-from .store import (
+from heze_hub.delivery.channel import Channel, DeliveryContext, PublishResult, RetryPolicy
+from heze_hub.delivery.http import HttpClient, TransportError, is_bad_url
+from heze_hub.delivery.outbox import (
+    OWNER,
+    Outcome,
+    Registered,
+    build_receipt,
+    owner_gone,
+    register_all,
+)
+from heze_hub.errors import Deferred, PermanentError, TransientError, Unconfirmed
+from heze_hub.hub import Hub
+from heze_hub.items.model import NormalizedItem
+from heze_hub.items.normalize import PreparedItem, now
+from heze_hub.store.db import (
     FinishDelivery,
     deliveries,
     delivery_update,

@@ -15,14 +15,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from . import cli_audit, cli_credit, delivery
-from .cli_common import err, open_hub, out
-from .errors import ConfigError, HubError, InputError
-from .hub import Hub
-from .normalize import now
-from .outbox import Outcome
-from .receipts import FINISHED, ReceiptFilter, list_receipts
-from .status import STATE_LABELS, ExitStatus
+from heze_hub.cli import audit as cli_audit
+from heze_hub.cli import credit as cli_credit
+from heze_hub.cli.common import err, open_hub, out
+from heze_hub.cli.status import STATE_LABELS, ExitStatus
+from heze_hub.delivery import engine as delivery
+from heze_hub.delivery.outbox import Outcome
+from heze_hub.errors import ConfigError, HubError, InputError
+from heze_hub.hub import Hub
+from heze_hub.items.normalize import now
+from heze_hub.store.receipts import FINISHED, ReceiptFilter, list_receipts
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ def publish(
 
 def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
     """Deadlines already missed or close, for items the hub has not published before."""
-    from .rules import gate_warnings
+    from heze_hub.rules.policy import gate_warnings
 
     stamp = now()
     known = hub.store.known_identities([p.identity for p in prepared])
@@ -99,7 +101,7 @@ _MAX_WARNINGS = 20
 
 
 def _dry_run(hub: Hub, prepared: list[Any], only: tuple[str, ...], as_json: bool) -> None:
-    from .routing import route
+    from heze_hub.delivery.routing import route
 
     result = []
     for p in prepared:
@@ -220,7 +222,7 @@ def _outcome_line(o: Outcome) -> str:
 @click.pass_context
 def channels(ctx: click.Context, check: bool, as_json: bool) -> None:
     """列出已安装的插件和已配置的渠道。"""
-    from .http import HttpClient
+    from heze_hub.delivery.http import HttpClient
 
     with open_hub(ctx) as hub:
         rows = []
@@ -277,7 +279,7 @@ def channels(ctx: click.Context, check: bool, as_json: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
     """查看投递及其状态。"""
-    from .rules import credit_deadline_status
+    from heze_hub.rules.policy import credit_deadline_status
 
     with open_hub(ctx) as hub:
         rows = hub.store.deliveries_with_items(index_no)
@@ -412,7 +414,7 @@ def receipts_export(ctx: click.Context, directory: Path) -> None:
     """导出审计包：receipts.jsonl、签名检查点 checkpoint、公钥 hub.pub。"""
     from itertools import islice
 
-    from .bundle import export_bundle
+    from heze_hub.receipts.bundle import export_bundle
 
     with open_hub(ctx) as hub:
         size, note = hub.write_checkpoint()
@@ -427,7 +429,7 @@ def receipts_export(ctx: click.Context, directory: Path) -> None:
 @click.pass_context
 def receipts_proof(ctx: click.Context, directory: Path, seq: int) -> None:
     """从审计包生成一张回执的包含证明（JSON），部门可据此单独核对自己的回执。"""
-    from .bundle import inclusion_proof_for
+    from heze_hub.receipts.bundle import inclusion_proof_for
 
     click.echo(json.dumps(inclusion_proof_for(directory, seq), ensure_ascii=False, indent=2))
 
@@ -441,7 +443,7 @@ def receipts_proof(ctx: click.Context, directory: Path, seq: int) -> None:
 def receipts_check(ctx: click.Context, receipt: Path, proof: Path, checkpoint: Path,
                    vkey: str) -> None:
     """核对单张回执（规范 JSON 字节）确已记入签名检查点所承诺的日志。"""
-    from .bundle import verify_receipt_proof
+    from heze_hub.receipts.bundle import verify_receipt_proof
 
     if Path(vkey).is_file():
         vkey = Path(vkey).read_text(encoding="utf-8").strip()
@@ -467,8 +469,8 @@ def receipts_check(ctx: click.Context, receipt: Path, proof: Path, checkpoint: P
 def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], vkey: str | None,
            as_json: bool) -> None:
     """离线核验审计包：签名、树大小、根哈希、顺序，以及与已知检查点的一致性。"""
-    from .bundle import verify_bundle
-    from .signing import NoteError, parse_vkey
+    from heze_hub.receipts.bundle import verify_bundle
+    from heze_hub.receipts.signing import NoteError, parse_vkey
 
     if vkey and Path(vkey).is_file():
         vkey = Path(vkey).read_text(encoding="utf-8").strip()
@@ -501,7 +503,7 @@ def sandbox(ctx: click.Context) -> None:
     选项：--port 8700 --faults FILE.toml --config channels.sandbox.toml --public-url URL
     --output-dir DIR --quiet
     """
-    from .sandbox.runner import main as sandbox_main
+    from heze_hub.sandbox.runner import main as sandbox_main
 
     ctx.exit(sandbox_main(list(ctx.args)))
 

@@ -32,9 +32,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .errors import InputError
-from .identifiers import id_number_problem, uscc_problem
-from .masking import mask_personal_data
+from heze_hub.errors import InputError
+from heze_hub.items.identifiers import id_number_problem, uscc_problem
+from heze_hub.items.masking import mask_personal_data
 
 RECORD_TYPES = ("license", "penalty")
 

@@ -40,8 +40,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from .canonical import canonical_json
-from .model import NormalizedItem
+from heze_hub.items.model import NormalizedItem
+from heze_hub.receipts.canonical import canonical_json
 
 T = TypeVar("T")
 _NEXT_SEQ = "heze_hub_next_receipt_seq"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .channel import Channel
-from .errors import InputError
-from .model import NormalizedItem
+from heze_hub.delivery.channel import Channel
+from heze_hub.errors import InputError
+from heze_hub.items.model import NormalizedItem
 
 
 def matches(channel: Channel, item: NormalizedItem) -> bool:

@@ -2,7 +2,7 @@
 
 What it holds:
 
-- per item, the page and JSON of :mod:`heze_hub.site_pages`, and the attachments, copied
+- per item, the page and JSON of :mod:`heze_hub.portal.pages`, and the attachments, copied
   beside the page and checked against the SHA-256 taken when the item was normalized;
 - the 信息公开目录: ``index.html``, ``xxgk/index.html`` and a list page per category, topic
   and department (pages of topics and departments no item has any more are removed);
@@ -11,7 +11,7 @@ What it holds:
 
 Every file is written atomically (:mod:`heze_hub.files`), and a catalogue file only when it
 changed. The portal channel decides when to write what; rebuilds are coalesced by
-:class:`heze_hub.published.PublishedSet`.
+:class:`heze_hub.portal.published.PublishedSet`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import PermanentError
-from .files import atomic_write, atomic_writer, file_sha256
-from .model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
-from .normalize import to_shanghai
-from .site_pages import (
+from heze_hub.errors import PermanentError
+from heze_hub.files import atomic_write, atomic_writer, file_sha256
+from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
+from heze_hub.items.normalize import to_shanghai
+from heze_hub.portal.pages import (
     GROUPS,
     attachment_dir,
     attachment_names,

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import InputError
-from .model import Category, Disclosure, Kind
+from heze_hub.errors import InputError
+from heze_hub.items.model import Category, Disclosure, Kind
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a disclosure item is text; attachments are separate files
 INDEX_NO_RE = re.compile(r"^[0-9A-Za-z-]{1,40}/\d{4}-\d{5}$")

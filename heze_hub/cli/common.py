@@ -10,9 +10,9 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from .config import load_config
-from .hub import Hub
-from .registry import PluginWarning
+from heze_hub.config import load_config
+from heze_hub.delivery.registry import PluginWarning
+from heze_hub.hub import Hub
 
 out = Console(highlight=False, soft_wrap=True)
 if not out.is_terminal:

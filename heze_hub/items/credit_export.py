@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .credit_record import AMOUNT_FIELDS, FIELDS, format_amount, wire_record
-from .credit_record import record_type as type_of
-from .files import atomic_writer
+from heze_hub.files import atomic_writer
+from heze_hub.items.credit_record import AMOUNT_FIELDS, FIELDS, format_amount, wire_record
+from heze_hub.items.credit_record import record_type as type_of
 
 
 def csv_cell(name: str, value: Any) -> str:

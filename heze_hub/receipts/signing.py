@@ -36,7 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .errors import ConfigError, HubError
+from heze_hub.errors import ConfigError, HubError
 
 #: Signature type byte of Ed25519 in c2sp.org/signed-note.
 ALG_ED25519 = 0x01

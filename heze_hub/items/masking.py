@@ -32,8 +32,8 @@ import re
 from collections.abc import Iterable
 from datetime import date
 
-from .identifiers import id_birth_date, id_check_char, id_number_is_valid
-from .text import outside_urls
+from heze_hub.items.identifiers import id_birth_date, id_check_char, id_number_is_valid
+from heze_hub.items.text import outside_urls
 
 __all__ = [
     "REDACTION",
@@ -84,7 +84,7 @@ def _id_shaped(n: str) -> bool:
 
 
 def is_valid_id_number(n: str) -> bool:
-    """A resident ID number that is masked: valid by GB 11643 (:mod:`heze_hub.identifiers`:
+    """A resident ID number that is masked: valid by GB 11643 (:mod:`heze_hub.items.identifiers`:
     form, real birth date, check character), in either letter case, with a plausible province
     code and a birth date from 1900 on."""
     n = n.upper()

@@ -13,12 +13,12 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from .canonical import canonical_json, sha256_hex
-from .cli_common import open_hub, out
-from .credit_export import write_csv
-from .credit_record import record_decision_number, record_type, wire_record
-from .errors import InputError
-from .status import ExitStatus
+from heze_hub.cli.common import open_hub, out
+from heze_hub.cli.status import ExitStatus
+from heze_hub.errors import InputError
+from heze_hub.items.credit_export import write_csv
+from heze_hub.items.credit_record import record_decision_number, record_type, wire_record
+from heze_hub.receipts.canonical import canonical_json, sha256_hex
 
 # A record the platform refused (failed) is not exported again: only a corrected item, which is
 # a new version with a new delivery, goes back to the platform.
@@ -53,7 +53,7 @@ def _file_channels(hub: Any, only: str | None) -> list[str]:
 def _waiting(
     hub: Any, channels: list[str], index_nos: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
-    from .store import deliveries
+    from heze_hub.store.db import deliveries
 
     q = select(deliveries).where(
         deliveries.c.channel.in_(channels), deliveries.c.status.in_(WAITING)
@@ -101,7 +101,7 @@ def export(ctx: click.Context, directory: Path, channel: str | None) -> None:
 def mark_uploaded(ctx: click.Context, index_nos: tuple[str, ...], channel: str | None,
                   record_id: str | None, rejected: str | None, as_json: bool) -> None:
     """登记人工上传的结果，每条记录生成一张回执。"""
-    from .delivery import finish_manually
+    from heze_hub.delivery.engine import finish_manually
 
     if record_id and len(index_nos) != 1:
         raise InputError("--record-id 只能与一个索引号一起使用")

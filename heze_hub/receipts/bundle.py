@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .canonical import canonical_json
-from .errors import HubError
-from .files import atomic_write, atomic_writer
-from .merkle import (
+from heze_hub.errors import HubError
+from heze_hub.files import atomic_write, atomic_writer
+from heze_hub.receipts.canonical import canonical_json
+from heze_hub.receipts.merkle import (
     EMPTY_ROOT,
     HashList,
     TreeBuilder,
@@ -37,7 +37,7 @@ from .merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from .signing import (
+from heze_hub.receipts.signing import (
     BadSignatureError,
     Checkpoint,
     NoteError,

@@ -32,9 +32,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .credit_record import record_decision_date
-from .model import NormalizedItem
-from .store import Store
+from heze_hub.items.credit_record import record_decision_date
+from heze_hub.items.model import NormalizedItem
+from heze_hub.store.db import Store
 
 UNKNOWABLE = "无法从发布记录得出"
 TEMPLATE = "国办公开办函〔2021〕30号"
@@ -120,7 +120,7 @@ def annual_report(store: Store, year: int) -> AnnualReport:
 def _published_channels(store: Store) -> list[str]:
     from sqlalchemy import select
 
-    from .store import deliveries
+    from heze_hub.store.db import deliveries
 
     with store.read() as conn:
         q = select(deliveries.c.channel).where(deliveries.c.status == "published").distinct()

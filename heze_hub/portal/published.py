@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
-from .model import NormalizedItem
+from heze_hub.items.model import NormalizedItem
 
 __all__ = ["PublishedSet", "merge_latest"]
 

@@ -19,9 +19,9 @@ from typing import Any
 import pluggy
 from pydantic import ValidationError
 
-from . import hookspecs
-from .channel import Channel, HubInfo
-from .errors import ConfigError
+from heze_hub.delivery import hookspecs
+from heze_hub.delivery.channel import Channel, HubInfo
+from heze_hub.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

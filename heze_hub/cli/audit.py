@@ -7,8 +7,8 @@ from datetime import datetime
 
 import click
 
-from .cli_common import open_hub, out
-from .status import ExitStatus
+from heze_hub.cli.common import open_hub, out
+from heze_hub.cli.status import ExitStatus
 
 
 def register(cli: click.Group) -> None:
@@ -27,8 +27,8 @@ def audit(ctx: click.Context, year: int | None, show_met: bool, as_json: bool) -
 
     有不符合项时退出状态为 1。
     """
-    from . import audit as auditing
-    from .rules import TZ
+    from heze_hub.rules import audit as auditing
+    from heze_hub.rules.policy import TZ
 
     now = datetime.now(TZ)
     with open_hub(ctx) as hub:
@@ -53,7 +53,7 @@ def report() -> None:
 @click.pass_context
 def annual(ctx: click.Context, year: int, as_json: bool) -> None:
     """政府信息公开工作年度报告：主动公开政府信息情况（国办公开办函〔2021〕30号 第二部分）。"""
-    from . import annual_report
+    from heze_hub.rules import annual_report
 
     with open_hub(ctx) as hub:
         result = annual_report.annual_report(hub.store, year)

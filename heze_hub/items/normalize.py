@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .canonical import canonical_json, sha256_hex
-from .credit_record import parse_credit_record, public_record
-from .errors import InputError
-from .files import file_sha256
-from .item import LoadedItem
-from .masking import mask_personal_data, redact, redact_proposal_reply
-from .model import Attachment, NormalizedItem
-from .render import derive_summary, render_markdown, summary_problem
-from .text import canonical_doc_number, canonical_reference, clean_text
+from heze_hub.errors import InputError
+from heze_hub.files import file_sha256
+from heze_hub.items.credit_record import parse_credit_record, public_record
+from heze_hub.items.load import LoadedItem
+from heze_hub.items.masking import mask_personal_data, redact, redact_proposal_reply
+from heze_hub.items.model import Attachment, NormalizedItem
+from heze_hub.items.render import derive_summary, render_markdown, summary_problem
+from heze_hub.items.text import canonical_doc_number, canonical_reference, clean_text
+from heze_hub.receipts.canonical import canonical_json, sha256_hex
 
 TZ = ZoneInfo("Asia/Shanghai")
 MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024

@@ -4,7 +4,7 @@ Read :data:`RULES` at the bottom like the table in DESIGN §4. Every check works
 intentions: the normalized item (its latest version) and when it actually reached each channel —
 the ``finished_at`` of the first ``published`` receipt per channel, whatever version that receipt
 was for, so that correcting an item later neither repairs nor spoils a deadline — plus the state
-of the latest delivery per channel. :mod:`heze_hub.audit` gathers the facts from the store.
+of the latest delivery per channel. :mod:`heze_hub.rules.audit` gathers the facts from the store.
 
 A check yields findings: ``met`` (符合), ``broken`` (不符合) or ``unknown`` (无法核查: the hub
 cannot tell, or the deadline has not come yet). ``unknown`` never makes ``hub audit`` fail; it is
@@ -13,8 +13,8 @@ how the audit avoids inventing violations.
 Decisions where the policy is silent (each is repeated where it is applied):
 
 - A deadline is met when the publication's *date* (Beijing time) is on or before the deadline
-  date; working days come from :mod:`heze_hub.workdays`. Beyond the holiday calendar a deadline
-  is a Monday–Friday estimate, and the finding says so (``estimated``).
+  date; working days come from :mod:`heze_hub.rules.workdays`. Beyond the holiday calendar a
+  deadline is a Monday–Friday estimate, and the finding says so (``estimated``).
 - School enrollment: "7月底前" includes 31 July. Items about enrollment *results* (title with
   结果) are published after enrollment and are exempt.
 - Poverty-fund notices: topic 精准扶贫 and an announcement (体裁 公告/公示, or 公示/公告 in the
@@ -41,10 +41,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .credit_record import record_decision_date
-from .masking import redact_proposal_reply
-from .model import NormalizedItem
-from .workdays import (
+from heze_hub.items.credit_record import record_decision_date
+from heze_hub.items.masking import redact_proposal_reply
+from heze_hub.items.model import NormalizedItem
+from heze_hub.rules.workdays import (
     CREDIT_DEADLINE_DAYS,
     PROACTIVE_DEADLINE_DAYS,
     add_working_days,

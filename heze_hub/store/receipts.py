@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .store import Store, receipts
+from heze_hub.store.db import Store, receipts
 
 #: Delivery states that end a delivery and so leave a receipt.
 FINISHED = ("published", "failed", "unconfirmed", "skipped")

@@ -1,9 +1,9 @@
 """``hub audit``: the rules of DESIGN §4 checked against what the hub actually published.
 
-:func:`run_audit` reads the store once — every stored version, the ``published`` receipts (when
-each item first reached each channel) and the deliveries (their state now) — into
-:class:`heze_hub.rules.Facts`, runs every rule of :data:`heze_hub.rules.RULES` and returns the
-findings. Nothing here decides compliance; :mod:`heze_hub.rules` does.
+:func:`run_audit` reads the store once — every stored version, the ``published`` receipts (when each
+item first reached each channel) and the deliveries (their state now) — into
+:class:`heze_hub.rules.policy.Facts`, runs every rule of :data:`heze_hub.rules.policy.RULES` and
+returns the findings. Nothing here decides compliance; :mod:`heze_hub.rules.policy` does.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from .model import NormalizedItem
-from .rules import (
+from heze_hub.items.model import NormalizedItem
+from heze_hub.rules.policy import (
     BROKEN,
     MET,
     RULES,
@@ -33,7 +33,7 @@ from .rules import (
     ItemFacts,
     check_all,
 )
-from .store import Store, deliveries, items, receipts, versions
+from heze_hub.store.db import Store, deliveries, items, receipts, versions
 
 
 @dataclass

@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from .errors import InputError
-from .hub import Hub
-from .model import NormalizedItem
-from .normalize import PreparedItem, now
-from .routing import route
-from .store import append_receipts, chunks, deliveries, items, serials, versions
+from heze_hub.delivery.routing import route
+from heze_hub.errors import InputError
+from heze_hub.hub import Hub
+from heze_hub.items.model import NormalizedItem
+from heze_hub.items.normalize import PreparedItem, now
+from heze_hub.store.db import append_receipts, chunks, deliveries, items, serials, versions
 
 #: Who claims a delivery: host, pid and start second of this process.
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{int(time.time())}"

@@ -1,0 +1,109 @@
+"""The plugin API: everything a channel plugin imports, and the only module it should import.
+
+A channel plugin writes ``from heze_hub.plugin import Channel, hookimpl, …``. What this module
+exports is the stable surface of the hub for extension authors; everything behind it (the
+packages ``items``, ``delivery``, ``store``, ``receipts``, ``rules``, ``portal``, ``cli``) is free
+to move between releases. The layer test in ``tests/test_layers.py`` holds every built-in plugin
+to this (the portal plugin may also use :mod:`heze_hub.portal`, which renders its pages).
+
+What a plugin gets:
+
+- the channel contract: :class:`Channel`, its :class:`ChannelSettings` and :class:`RetryPolicy`,
+  the :class:`DeliveryContext` of one attempt, the :class:`HubInfo` of the hub, the
+  :class:`PublishResult` of a publication, :func:`hookimpl` to register channels;
+- the item it publishes: :class:`NormalizedItem` (public fields already masked) with its
+  :class:`Attachment` parts, the Chinese labels of kinds and categories, :func:`to_shanghai`;
+- typed errors: :class:`TransientError` (the core retries), :class:`PermanentError`,
+  :class:`Deferred`, :class:`Unconfirmed`, :class:`HubError`;
+- HTTP helpers around ``ctx.http`` (:class:`HttpClient`): :class:`TransportError` and the
+  classification of statuses, failures and ``Retry-After``;
+- files: :func:`atomic_write`, :func:`writable_dir_problem`, :func:`resolve_path`;
+- hashing: :func:`canonical_json` and :func:`sha256_hex`, for payload hashes in receipts;
+- Chinese text: :func:`shorten`, :func:`safe_cut`, :func:`last_boundary` and their marks, for
+  platforms with length limits;
+- 双公示 records for credit platforms: :data:`RECORD_TYPES`, :func:`wire_record`,
+  :func:`record_decision_number`;
+- :class:`PublishedSet`, the published items of the hub, for channels that rebuild a listing
+  (feeds, catalogues).
+"""
+
+from __future__ import annotations
+
+from heze_hub.config import resolve_path
+from heze_hub.delivery.channel import (
+    Channel,
+    ChannelSettings,
+    DeliveryContext,
+    HubInfo,
+    PublishResult,
+    RetryPolicy,
+)
+from heze_hub.delivery.hookspecs import hookimpl
+from heze_hub.delivery.http import (
+    HttpClient,
+    Response,
+    TransportError,
+    is_bad_url,
+    is_timeout,
+    is_transient_status,
+    never_sent,
+    retry_after_seconds,
+)
+from heze_hub.errors import Deferred, HubError, PermanentError, TransientError, Unconfirmed
+from heze_hub.files import atomic_write, writable_dir_problem
+from heze_hub.items.credit_record import RECORD_TYPES, record_decision_number, wire_record
+from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
+from heze_hub.items.normalize import to_shanghai
+from heze_hub.items.text import (
+    ELLIPSIS,
+    SENTENCE_ENDS,
+    TRAILING_PUNCT,
+    last_boundary,
+    safe_cut,
+    shorten,
+)
+from heze_hub.portal.published import PublishedSet
+from heze_hub.receipts.canonical import canonical_json, sha256_hex
+
+__all__ = [
+    "CATEGORY_LABELS",
+    "ELLIPSIS",
+    "KIND_LABELS",
+    "RECORD_TYPES",
+    "SENTENCE_ENDS",
+    "TRAILING_PUNCT",
+    "Attachment",
+    "Channel",
+    "ChannelSettings",
+    "Deferred",
+    "DeliveryContext",
+    "HttpClient",
+    "HubError",
+    "HubInfo",
+    "NormalizedItem",
+    "PermanentError",
+    "PublishResult",
+    "PublishedSet",
+    "Response",
+    "RetryPolicy",
+    "TransientError",
+    "TransportError",
+    "Unconfirmed",
+    "atomic_write",
+    "canonical_json",
+    "hookimpl",
+    "is_bad_url",
+    "is_timeout",
+    "is_transient_status",
+    "last_boundary",
+    "never_sent",
+    "record_decision_number",
+    "resolve_path",
+    "retry_after_seconds",
+    "safe_cut",
+    "sha256_hex",
+    "shorten",
+    "to_shanghai",
+    "wire_record",
+    "writable_dir_problem",
+]

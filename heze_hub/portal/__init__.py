@@ -1,0 +1,1 @@
+"""The static portal: item pages, catalogues, the search index and their templates."""

@@ -1,0 +1,1 @@
+"""The SQLAlchemy store: schema, the store itself and its receipt queries."""

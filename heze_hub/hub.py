@@ -76,6 +76,11 @@ class Hub:
             else None
         )
 
+    @property
+    def org_code(self) -> str:
+        """The 索引号 prefix of this hub (``[hub] org_code``)."""
+        return self.config.hub.org_code
+
     def content_secret(self) -> bytes:
         """The hub's key for hashing 双公示 records into content hashes; created on first use."""
         if self._content_secret is None:

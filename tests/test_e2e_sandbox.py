@@ -18,9 +18,9 @@ from typing import Any
 
 import feedparser
 import pytest
-from conftest import EXAMPLES, HubRun, write_item
 
 from heze_hub.sandbox import Fault, Sandbox
+from tests.support import EXAMPLES, REPO, HubRun, write_item
 
 PUBLIC_URL = "https://www.heze.gov.cn"
 STATE = ".hub-sandbox"  # the state_dir of the sandbox configuration
@@ -473,7 +473,7 @@ def test_wheel_carries_plugins_templates_and_entry_points(tmp_path: Path) -> Non
     import sys
     import zipfile
 
-    root = Path(__file__).resolve().parents[1]
+    root = REPO
     # A copy of the working tree, so the build leaves no build/ or egg-info in the repository.
     src = tmp_path / "src"
     shutil.copytree(root, src, ignore=shutil.ignore_patterns(

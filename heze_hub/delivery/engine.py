@@ -38,8 +38,8 @@ from heze_hub.delivery.outbox import (
     owner_gone,
     register_all,
 )
+from heze_hub.delivery.runtime import Runtime
 from heze_hub.errors import Deferred, PermanentError, TransientError, Unconfirmed
-from heze_hub.hub import Hub
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, now
 from heze_hub.store.db import (
@@ -81,7 +81,7 @@ class Deliverer:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Runtime,
         *,
         resend: bool = False,
         on_done: Callable[[Outcome], None] | None = None,
@@ -381,7 +381,7 @@ def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
 
 
 def finish_manually(
-    hub: Hub,
+    hub: Runtime,
     row: dict[str, Any],
     item: NormalizedItem,
     *,
@@ -412,7 +412,7 @@ def finish_manually(
 
 
 def publish(
-    hub: Hub,
+    hub: Runtime,
     prepared: Iterable[PreparedItem],
     *,
     only: tuple[str, ...] = (),
@@ -439,7 +439,7 @@ def publish(
 
 
 def retry(
-    hub: Hub,
+    hub: Runtime,
     index_nos: tuple[str, ...] = (),
     *,
     resend: bool = False,
@@ -494,7 +494,7 @@ def retry(
     return report
 
 
-def _finish_run(hub: Hub, used: set[str]) -> None:
+def _finish_run(hub: Runtime, used: set[str]) -> None:
     # Sign the log first, so the feed and the portal rebuilt below show the newest checkpoint.
     if used:
         hub.write_checkpoint()

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from heze_hub.delivery.routing import route
+from heze_hub.delivery.runtime import Runtime
 from heze_hub.errors import InputError
-from heze_hub.hub import Hub
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, now
 from heze_hub.store.db import append_receipts, chunks, deliveries, items, serials, versions
@@ -52,13 +52,13 @@ class Registered:
     done: list[Outcome] = field(default_factory=list)  # already finished before this run
 
 
-def register(hub: Hub, prepared: PreparedItem, only: tuple[str, ...] = ()) -> Registered:
+def register(hub: Runtime, prepared: PreparedItem, only: tuple[str, ...] = ()) -> Registered:
     """Give the item its index number and version, and record its deliveries (the outbox)."""
     return hub.store.write(lambda conn: register_all(conn, hub, [prepared], only))[0]
 
 
 def register_all(
-    conn: Connection, hub: Hub, batch: list[PreparedItem], only: tuple[str, ...] = ()
+    conn: Connection, hub: Runtime, batch: list[PreparedItem], only: tuple[str, ...] = ()
 ) -> list[Registered]:
     """Register a batch inside the caller's write transaction, with a few statements in all.
 
@@ -85,7 +85,7 @@ def register_all(
             )
         if row is None:
             year = p.content["written_on"].year
-            index_no = _next_index_no(conn, serial, hub.config.hub.org_code, year)
+            index_no = _next_index_no(conn, serial, hub.org_code, year)
             new_items.append(dict(index_no=index_no, identity=p.identity, latest_version=1,
                                   created_at=stamp.isoformat()))
             version, new = 1, True
@@ -144,7 +144,7 @@ def _known_items(conn: Connection, batch: list[PreparedItem]) -> dict[str, Any]:
     return known
 
 
-def _record_deliveries(conn: Connection, hub: Hub, regs: list[Registered],
+def _record_deliveries(conn: Connection, hub: Runtime, regs: list[Registered],
                        only: tuple[str, ...], stamp: str) -> None:
     """Create the missing delivery rows of every registered item; collect what is to run."""
     routes = {id(reg): route(hub.channels, reg.item, only) for reg in regs}

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_item
 from sqlalchemy import select
 
 from heze_hub.config import load_config
@@ -18,6 +17,7 @@ from heze_hub.hub import Hub
 from heze_hub.sandbox import Sandbox
 from heze_hub.store.db import deliveries
 from heze_hub.store.receipts import ReceiptFilter, list_receipts
+from tests.support import write_item
 
 PUBLIC_URL = "https://www.heze.gov.cn"
 

@@ -26,14 +26,14 @@ from heze_hub.receipts.canonical import canonical_json
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import credit as credit_plugin
 from heze_hub_plugins.credit import CreditChannel, CreditSettings
+from tests.support import DATA, EXAMPLES
 
 TZ = ZoneInfo("Asia/Shanghai")
 KEY = "sandbox-credit-key"
 PENALTY_PATH = "/api/v1/credit/penalty"
 LICENSE_PATH = "/api/v1/credit/license"
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "items"
 SAMPLES = json.loads(
-    (Path(__file__).parents[1] / "data" / "credit_records.json").read_text("utf-8"))
+    (DATA / "credit_records.json").read_text("utf-8"))
 
 
 def record(kind: str = "penalty", n: int = 1, **changes: Any) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import pluggy
 import pytest
-from engine import publish_through_the_engine
 from pydantic import SecretStr
 
 from heze_hub.delivery import hookspecs
@@ -37,6 +36,7 @@ from heze_hub_plugins.wechat import (
     shorten,
     truncate_html,
 )
+from tests.channels.engine import publish_through_the_engine
 
 TZ = ZoneInfo("Asia/Shanghai")
 PUBLIC_URL = "https://www.heze.gov.cn"

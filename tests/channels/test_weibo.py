@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pluggy
 import pytest
-from engine import publish_through_the_engine
 from pydantic import SecretStr
 
 from heze_hub.delivery import hookspecs
@@ -24,6 +23,7 @@ from heze_hub.items.model import NormalizedItem
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import weibo as weibo_plugin
 from heze_hub_plugins.weibo import STATUS_MAX, WeiboChannel, WeiboSettings, weibo_length
+from tests.channels.engine import publish_through_the_engine
 
 TZ = ZoneInfo("Asia/Shanghai")
 PUBLIC_URL = "https://www.heze.gov.cn"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import tomllib
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,11 +22,11 @@ from heze_hub.items.credit_record import (
     wire_record,
 )
 from heze_hub.items.identifiers import id_check_char
+from tests.support import DATA, EXAMPLES
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
 TODAY = date(2018, 9, 1)
 
-SAMPLES = json.loads((Path(__file__).parent / "data" / "credit_records.json").read_text("utf-8"))
+SAMPLES = json.loads((DATA / "credit_records.json").read_text("utf-8"))
 PENALTY: dict[str, Any] = SAMPLES["penalty"]
 # TOML gives dates as date objects; the licence sample uses them, the penalty sample strings.
 LICENSE: dict[str, Any] = {

@@ -20,6 +20,7 @@ import requests
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub.sandbox.runner import load_faults, main, serve, tiny_jpeg
 from heze_hub.sandbox.weibo import weibo_length
+from tests.support import REPO
 
 T = 5  # seconds: every request in this module is bounded
 
@@ -737,7 +738,7 @@ def test_stop_ends_delays_and_idle_connections():
 
 
 def test_sandbox_package_does_not_use_the_hubs_own_code():
-    package = Path(__file__).resolve().parents[1] / "heze_hub" / "sandbox"
+    package = REPO / "heze_hub" / "sandbox"
     for source in package.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom):

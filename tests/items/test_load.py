@@ -11,8 +11,7 @@ import pytest
 
 from heze_hub.errors import InputError
 from heze_hub.items.load import MAX_FILE_BYTES, ItemFile, LoadedItem, load_item
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
+from tests.support import EXAMPLES
 
 FRONT = {
     "title": '"关于开展2018年度安全生产大检查的通知"',

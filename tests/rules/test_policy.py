@@ -10,7 +10,6 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from yeardata import TZ, at, license_, make_item, penalty
 
 from heze_hub.rules.policy import (
     BROKEN,
@@ -39,6 +38,7 @@ from heze_hub.rules.policy import (
     proposal_problems,
     quarter_of,
 )
+from tests.rules.yeardata import TZ, at, license_, make_item, penalty
 
 NOW = datetime(2019, 3, 1, 12, 0, tzinfo=TZ)
 _serial = iter(range(1, 100_000))

@@ -10,12 +10,12 @@ import click
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
-from yeardata import NOW, YearBuilder, at, broken_key, build_2018
 
 from heze_hub.cli.audit import register
 from heze_hub.rules.audit import render, run_audit
 from heze_hub.rules.policy import BROKEN, RULES, UNKNOWN
 from heze_hub.store.db import Store
+from tests.rules.yeardata import NOW, YearBuilder, at, broken_key, build_2018
 
 
 @pytest.fixture(scope="module")

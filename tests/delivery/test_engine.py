@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from conftest import write_item
 
 from heze_hub.config import load_config
 from heze_hub.delivery import engine as delivery
@@ -26,6 +25,7 @@ from heze_hub.plugin import (
 )
 from heze_hub.store.db import deliveries
 from heze_hub.store.receipts import ReceiptFilter, list_receipts
+from tests.support import write_item
 
 
 class ScriptedChannel(Channel):

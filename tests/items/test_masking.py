@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from heze_hub.items.masking import (
@@ -15,8 +13,7 @@ from heze_hub.items.masking import (
     redact,
     redact_proposal_reply,
 )
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
+from tests.support import EXAMPLES
 
 
 def _example_body(name: str) -> str:

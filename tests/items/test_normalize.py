@@ -14,8 +14,7 @@ from heze_hub.errors import InputError
 from heze_hub.items.load import load_item
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import TZ, PreparedItem, content_hash, normalize
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
+from tests.support import EXAMPLES
 
 FRONT = {
     "title": '"关于开展2018年度安全生产大检查的通知"',

@@ -9,7 +9,8 @@ import sqlite3
 import time
 
 import feedparser
-from conftest import WEBHOOK_PLUGIN, HubRun, Receiver, write_item
+
+from tests.support import WEBHOOK_PLUGIN, HubRun, Receiver, write_item
 
 
 def _webhook_config(run: HubRun, receiver: Receiver, extra: str = "") -> None:
@@ -173,7 +174,7 @@ def test_a_lost_content_key_is_refused_once_items_exist(hub_run: HubRun, receive
 
 
 def test_status_shows_the_deadline_of_a_credit_record_not_yet_filed(hub_run: HubRun) -> None:
-    from conftest import EXAMPLES
+    from tests.support import EXAMPLES
 
     (hub_run.cwd / "channels.toml").write_text(
         '[hub]\norg_code = "TEST"\n[channels.credit]\nupload = "file"\n', encoding="utf-8")

@@ -439,7 +439,7 @@ def test_two_hub_processes_share_a_postgresql_store(pg_url, hub_run, receiver) -
     import json as _json
     import shutil
 
-    from conftest import WEBHOOK_PLUGIN, write_item
+    from tests.support import WEBHOOK_PLUGIN, write_item
 
     (hub_run.cwd / "plugins").mkdir()
     shutil.copy(WEBHOOK_PLUGIN, hub_run.cwd / "plugins" / "webhook.py")

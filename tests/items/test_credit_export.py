@@ -12,8 +12,9 @@ import pytest
 
 from heze_hub.items.credit_export import write_csv
 from heze_hub.items.credit_record import LICENSE_FIELDS, PENALTY_FIELDS, parse_credit_record
+from tests.support import DATA
 
-SAMPLES = json.loads((Path(__file__).parent / "data" / "credit_records.json").read_text("utf-8"))
+SAMPLES = json.loads((DATA / "credit_records.json").read_text("utf-8"))
 PENALTY, LICENSE, PERSON = SAMPLES["penalty"], SAMPLES["license"], SAMPLES["person"]
 PERSON_ID = PERSON["证件号码"]
 FINE = "罚款金额（万元）"

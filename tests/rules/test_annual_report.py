@@ -11,11 +11,11 @@ import click
 import pytest
 from click.testing import CliRunner
 from rich.console import Console
-from yeardata import YearBuilder, build_2018, license_, make_item, penalty
 
 from heze_hub.cli.audit import register
 from heze_hub.rules.annual_report import UNKNOWABLE, annual_report, is_regulation, render
 from heze_hub.store.db import Store
+from tests.rules.yeardata import YearBuilder, build_2018, license_, make_item, penalty
 
 
 def _values(report: object) -> dict[tuple[str, str], object]:

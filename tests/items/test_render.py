@@ -14,8 +14,7 @@ from heze_hub.items.render import (
     sanitize_html,
     summary_problem,
 )
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "items"
+from tests.support import EXAMPLES
 
 
 def _example(name: str) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from heze_hub.config import Config
 from heze_hub.delivery.channel import Channel, HubInfo
+from heze_hub.delivery.outgoing import personal_data_problems
 from heze_hub.delivery.registry import Plugins, build_channels, load_plugins
 from heze_hub.errors import ConfigError, InputError
 from heze_hub.files import atomic_write
@@ -148,10 +149,11 @@ class Hub:
         return self._scrub_re.sub("***", text) if self._scrub_re else text
 
     # -- input -----------------------------------------------------------------------------
-    def prepare(self, paths: Iterable[Path]) -> list[PreparedItem]:
+    def prepare(self, paths: Iterable[Path], only: tuple[str, ...] = ()) -> list[PreparedItem]:
         """Load and normalize every file; raise one :class:`BatchInputError` listing them all.
 
-        A batch is validated whole before the first delivery starts.
+        A batch is validated whole before the first delivery starts, including the last check
+        of what each public channel it goes to (``only`` narrows them) would send.
         """
         prepared: list[PreparedItem] = []
         problems: list[str] = []
@@ -164,6 +166,8 @@ class Hub:
             # The policy's rules a file can be refused for before anything is sent (DESIGN §4).
             problems.extend(f"{p.source}：{e}" for e in gate_errors(p.build("-", 0, now())))
             prepared.append(p)
+        if not problems:
+            problems = personal_data_problems(self.channels, prepared, now(), only)
         if problems:
             raise BatchInputError(problems)
         return prepared

@@ -82,6 +82,8 @@ class CreditChannel(Channel):
     settings_model = CreditSettings
     # The platform keeps an idempotency key's answer and refuses a decision number twice.
     resend_safe = True
+    # The 双公示 record carries the full ID number by law (DESIGN §5.5); it is not published.
+    public = False
 
     settings: CreditSettings
 

@@ -62,7 +62,7 @@ def publish(
             raise ConfigError(
                 f"--channel：渠道 {'、'.join(unknown)} 未配置；已配置：{'、'.join(hub.channels)}"
             )
-        prepared = hub.prepare(files)
+        prepared = hub.prepare(files, only)
         if dry_run:
             _dry_run(hub, prepared, only, as_json)
             return

@@ -122,6 +122,10 @@ class Channel(abc.ABC):
     resend_safe: ClassVar[bool] = False
     #: ``SecretStr`` settings the channel works without; every other secret field is required.
     optional_secrets: ClassVar[frozenset[str]] = frozenset()
+    #: What the channel sends is public. Before a batch is sent, the core checks each public
+    #: channel's :meth:`render` for ID and mobile numbers that escaped masking (DESIGN §3); only a
+    #: channel whose payload must carry them by law (the credit platform's record) sets False.
+    public: ClassVar[bool] = True
 
     def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
         self.name = name

@@ -17,6 +17,11 @@ Decisions (documented here because tests and auditors rely on them):
   ``+86``/``0086``/``86`` prefix and written 3-4-4 with spaces or dashes. The prefix is kept, the
   number becomes ``138****5678``. Landlines (``0530-5311234``) are public supervision and
   consultation numbers and stay.
+- Every form a keyboard or an editor produces is masked the same way: full-width digits, HTML
+  character references, digits split by spaces, dashes or inline markup
+  (:mod:`heze_hub.items.number_runs`). Such a run is replaced whole by the masked number in
+  plain digits (``１３８ ０５３０ １２３４`` → ``138****1234``): markup inside a number is lost,
+  the number never survives.
 - URLs are never changed: masking digits inside a link breaks it (portal article ids, Weibo ids
   and the like look like phone or account numbers), and disclosed items do not carry personal
   data in URLs. Put such a string into the item's ``redact`` list if it ever happens.
@@ -33,10 +38,12 @@ from collections.abc import Iterable
 from datetime import date
 
 from heze_hub.items.identifiers import id_birth_date, id_check_char, id_number_is_valid
+from heze_hub.items.number_runs import number_runs
 from heze_hub.items.text import outside_urls
 
 __all__ = [
     "REDACTION",
+    "find_personal_data",
     "id_check_char",
     "is_valid_id_number",
     "luhn_ok",
@@ -147,7 +154,58 @@ def _mask_segment(s: str) -> str:
         num = re.sub(r"[- ]", "", m.group("num"))
         return (m.group("prefix") or "") + num[:3] + "****" + num[7:]
 
-    return _MOBILE_RE.sub(mobile, s)
+    return _mask_written_forms(_MOBILE_RE.sub(mobile, s))
+
+
+def _masked_number(digits: str) -> str | None:
+    """The masked form of a number a reader sees, or None when it is no personal data."""
+    n = len(digits)
+    if n == 18 and is_valid_id_number(digits):
+        return digits[:6] + "*" * 8 + digits[14:]
+    if n == 15 and digits.isdigit() and _valid_id15(digits):
+        return digits[:6] + "*" * 6 + digits[12:]
+    if _MOBILE_DIGITS.fullmatch(digits):
+        return digits[:-8] + "****" + digits[-4:]
+    if 16 <= n <= 19 and digits.isdigit() and not _id_shaped(digits) and luhn_ok(digits):
+        return _mask_digits(digits, 4, 4)
+    return None
+
+
+_MOBILE_DIGITS = re.compile(r"(?:86)?1[3-9][0-9]{9}")
+
+
+def _mask_written_forms(s: str) -> str:
+    """Mask numbers the plain patterns cannot see: full-width, character references, split."""
+    parts: list[str] = []
+    pos = 0
+    for run in number_runs(s):
+        masked = None if run.plain else _masked_number(run.digits)
+        if masked is not None:
+            parts += [s[pos : run.start], masked]
+            pos = run.end
+    return "".join(parts) + s[pos:] if parts else s
+
+
+def find_personal_data(text: str) -> list[str]:
+    """Valid ID numbers and mobile numbers a reader would see in ``text``, in any written form,
+    each given masked (never echo the number itself). URLs are not searched: masking leaves them
+    alone by design (see the module docstring).
+
+    This is the last check on what a public channel is about to send (DESIGN §3).
+    """
+    found: list[str] = []
+
+    def scan(segment: str) -> str:
+        for run in number_runs(segment):
+            digits = run.digits
+            if (len(digits) == 18 and is_valid_id_number(digits)) or _MOBILE_DIGITS.fullmatch(
+                digits
+            ):
+                found.append(_masked_number(digits) or "")
+        return segment
+
+    outside_urls(text, scan)
+    return found
 
 
 def mask_personal_data(text: str) -> str:

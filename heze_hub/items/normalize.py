@@ -1,12 +1,14 @@
 """Normalization (DESIGN §3): one item file → one immutable normalized item, once per version.
 
-The public renderings (title, summary, body, the public credit record) are masked here, so no
-channel can forget to; only the credit platform's full record stays unmasked.
+Every public field (title, summary, body, department, topics, attachment titles and file names,
+the public credit record) is masked here, so no channel can forget to; only the credit
+platform's full record stays unmasked.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -129,18 +131,19 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
         credit_public = public_record(credit)
 
     attachments = tuple(
-        _attachment(loaded.path, a.path, public(clean_text(a.title)), fail) for a in f.attachments
+        _attachment(loaded.path, a.path, public(clean_text(a.title)), public, fail)
+        for a in f.attachments
     )
 
     content: dict[str, Any] = {
         "title": title,
-        "department": clean_text(f.department),
+        "department": public(clean_text(f.department)),
         "written_on": f.written_on,
         "kind": f.kind,
         "category": f.category,
         "disclosure": f.disclosure,
         "doc_number": doc_number,
-        "topics": tuple(dict.fromkeys(clean_text(t) for t in f.topics)),
+        "topics": tuple(dict.fromkeys(public(clean_text(t)) for t in f.topics)),
         "summary": summary,
         "interprets": interprets,
         "posting_days": f.posting_days,
@@ -193,7 +196,9 @@ def _identity(index_no: str | None, content: dict[str, Any]) -> str:
     return f"title:{content['department']}|{content['title']}|{content['written_on'].isoformat()}"
 
 
-def _attachment(item_path: Path, rel: str, title: str, fail: Any) -> Attachment:
+def _attachment(
+    item_path: Path, rel: str, title: str, public: Callable[[str], str], fail: Any
+) -> Attachment:
     folder = item_path.parent.resolve()
     path = (folder / rel).resolve()
     # Attachments lie beside the item file or below it; anything else could publish files the
@@ -209,7 +214,8 @@ def _attachment(item_path: Path, rel: str, title: str, fail: Any) -> Attachment:
         )
     return Attachment(
         title=title,
-        name=path.name,
+        # The file name is published too (the portal's download link): masked like any field.
+        name=public(path.name),
         source=str(path),
         sha256=file_sha256(path),
         size=size,

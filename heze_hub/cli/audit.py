@@ -7,8 +7,7 @@ from datetime import datetime
 
 import click
 
-from heze_hub.cli.common import open_hub, out
-from heze_hub.cli.status import ExitStatus
+from heze_hub.cli.common import ExitStatus, open_hub, out
 
 
 def register(cli: click.Group) -> None:

@@ -1,16 +1,21 @@
-"""What every ``hub`` command shares: the two consoles and opening the hub for one command."""
+"""What every ``hub`` command shares: the two consoles, opening the hub for one command, exit
+statuses (DESIGN §9), the Chinese names of delivery states and how one delivery outcome is shown.
+"""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import IntEnum
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
 from heze_hub.config import load_config
+from heze_hub.delivery.outbox import Outcome
 from heze_hub.delivery.registry import PluginWarning
 from heze_hub.hub import Hub
 
@@ -19,6 +24,26 @@ if not out.is_terminal:
     # In a pipe or a log file nothing limits the width; don't truncate index numbers and URLs.
     out.width = 200
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class ExitStatus(IntEnum):
+    """Process exit status of every ``hub`` command."""
+
+    SUCCESS = 0
+    #: Some delivery failed or a check found problems; everything is recorded.
+    FAILED = 1
+    #: Bad input or configuration; nothing was sent.
+    BAD_INPUT = 2
+
+
+STATE_LABELS = {
+    "pending": "待发布",
+    "publishing": "发布中",
+    "published": "已发布",
+    "failed": "失败",
+    "unconfirmed": "待确认",
+    "skipped": "不适用",
+}
 
 
 @contextmanager
@@ -33,3 +58,31 @@ def open_hub(ctx: click.Context) -> Iterator[Hub]:
         yield hub
     finally:
         hub.close()
+
+
+def outcome_dict(o: Outcome) -> dict[str, Any]:
+    """One delivery outcome as ``--json`` shows it (``publish`` and ``retry``)."""
+    return {
+        "channel": o.channel,
+        "status": o.status,
+        "attempts": o.attempts,
+        "url": o.url,
+        "remote_id": o.remote_id,
+        "error": o.error,
+        "note": o.note,
+    }
+
+
+def outcome_line(o: Outcome) -> str:
+    """One delivery outcome as a line of console markup (``publish`` and ``retry``)."""
+    color = {"published": "green", "failed": "red", "unconfirmed": "yellow"}.get(o.status, "dim")
+    text = f"[{color}]{STATE_LABELS.get(o.status, o.status)}[/] {escape(o.channel)}"
+    if o.url:
+        text += f"  {escape(o.url)}"
+    elif o.remote_id:
+        text += f"  编号 {escape(o.remote_id)}"
+    if o.error:
+        text += f"  [{color}]{escape(o.error)}[/]"
+    if o.note:
+        text += f"  [dim]{escape(o.note)}[/]"
+    return text

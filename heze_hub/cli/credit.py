@@ -13,8 +13,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from heze_hub.cli.common import open_hub, out
-from heze_hub.cli.status import ExitStatus
+from heze_hub.cli.common import ExitStatus, open_hub, out
 from heze_hub.errors import InputError
 from heze_hub.items.credit_export import write_csv
 from heze_hub.items.credit_record import record_decision_number, record_type, wire_record

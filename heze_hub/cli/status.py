@@ -1,25 +1,117 @@
-"""Exit statuses (DESIGN §9) and the Chinese names of delivery states."""
+"""``hub status`` and ``hub retry`` (DESIGN §9), added to ``hub`` by :func:`register`."""
 
 from __future__ import annotations
 
-from enum import IntEnum
+import json
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from heze_hub.cli.common import (
+    STATE_LABELS,
+    ExitStatus,
+    err,
+    open_hub,
+    out,
+    outcome_dict,
+    outcome_line,
+)
+from heze_hub.delivery import engine as delivery
+from heze_hub.errors import InputError
+from heze_hub.items.normalize import now
 
 
-class ExitStatus(IntEnum):
-    """Process exit status of every ``hub`` command."""
-
-    SUCCESS = 0
-    #: Some delivery failed or a check found problems; everything is recorded.
-    FAILED = 1
-    #: Bad input or configuration; nothing was sent.
-    BAD_INPUT = 2
+def register(cli: click.Group) -> None:
+    """Add ``status`` and ``retry`` to ``cli``."""
+    cli.add_command(status)
+    cli.add_command(retry)
 
 
-STATE_LABELS = {
-    "pending": "待发布",
-    "publishing": "发布中",
-    "published": "已发布",
-    "failed": "失败",
-    "unconfirmed": "待确认",
-    "skipped": "不适用",
-}
+@click.command()
+@click.argument("index_no", required=False)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
+    """查看投递及其状态。"""
+    from heze_hub.rules.policy import credit_deadline_status
+
+    with open_hub(ctx) as hub:
+        rows = hub.store.deliveries_with_items(index_no)
+        if index_no and not rows:
+            raise InputError(f"索引号 {index_no} 没有投递记录")
+        data = []
+        today = now().date()
+        for r in rows:
+            item = json.loads(r.pop("data"))
+            r.pop("owner", None)
+            r.pop("state", None)
+            r["deadline"] = None
+            channel = hub.channels.get(r["channel"])
+            if (item.get("credit") and channel is not None and channel.plugin_name == "credit"
+                    and r["status"] not in ("published", "skipped")):
+                r["deadline"] = credit_deadline_status(item["credit"], today)
+            data.append({**r, "title": item["title"]})
+        if as_json:
+            click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+            return
+        table = Table("索引号", "版本", "标题", "渠道", "状态", "尝试", "结果")
+        for r in data:
+            table.add_row(
+                r["index_no"],
+                str(r["version"]),
+                r["title"][:30],
+                r["channel"],
+                STATE_LABELS.get(r["status"], r["status"]),
+                str(r["attempts"]),
+                r["url"] or r["error"] or "",
+            )
+        out.print(table)
+        for r in data:
+            if r["deadline"] and r["deadline"]["state"] != "ok":
+                color = "red" if r["deadline"]["state"] == "overdue" else "yellow"
+                out.print(f"[{color}]时限[/]：{r['index_no']} {r['channel']}："
+                          f"{escape(r['deadline']['text'])}")
+        counts: dict[str, int] = {}
+        for r in data:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        out.print("合计：" + "，".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(counts.items())))
+
+
+@click.command()
+@click.argument("index_nos", nargs=-1)
+@click.option("--resend", is_flag=True, help="对无法确认的投递也重新发送（请先人工核实）")
+@click.option("--failed", "include_failed", is_flag=True, help="也重试因永久错误失败的投递")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def retry(
+    ctx: click.Context,
+    index_nos: tuple[str, ...],
+    resend: bool,
+    include_failed: bool,
+    as_json: bool,
+) -> None:
+    """继续中断、待发和可重试的投递。"""
+    with open_hub(ctx) as hub:
+        report = delivery.retry(hub, index_nos, resend=resend, include_failed=include_failed)
+        if as_json:
+            click.echo(
+                json.dumps(
+                    [
+                        outcome_dict(o) | {"index_no": o.index_no, "version": o.version}
+                        for o in report.outcomes
+                    ],
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
+        elif not report.outcomes:
+            out.print("没有需要继续的投递。")
+        else:
+            for o in report.outcomes:
+                out.print(f"{o.index_no} v{o.version}  " + outcome_line(o))
+        for name in sorted(set(report.held)):
+            err.print(f"[yellow]提醒[/]：渠道 {escape(name)} 已停用，"
+                      f"其 {report.held.count(name)} 个未完成的投递未处理")
+        if report.failed:
+            ctx.exit(ExitStatus.FAILED)

@@ -1,0 +1,153 @@
+"""``hub receipts`` (list, ``export``, ``proof``, ``check``) and ``hub verify`` (DESIGN §9).
+
+Added to ``hub`` by :func:`register`: listing the receipts, exporting the audit bundle, proving
+and checking one receipt, and verifying a bundle offline.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from heze_hub.cli.common import STATE_LABELS, ExitStatus, open_hub, out
+from heze_hub.errors import InputError
+from heze_hub.store.receipts import FINISHED, ReceiptFilter, list_receipts
+
+
+def register(cli: click.Group) -> None:
+    """Add the ``receipts`` group and ``verify`` to ``cli``."""
+    cli.add_command(receipts)
+    cli.add_command(verify)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--index-no")
+@click.option("--channel")
+@click.option("--status", type=click.Choice(FINISHED))
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def receipts(
+    ctx: click.Context,
+    index_no: str | None,
+    channel: str | None,
+    status: str | None,
+    since: Any,
+    as_json: bool,
+) -> None:
+    """列出发布回执。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    flt = ReceiptFilter(index_no, channel, status, since.date() if since else None)
+    with open_hub(ctx) as hub:
+        rows = list_receipts(hub.store, flt)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("序号", "索引号", "版本", "渠道", "状态", "完成时间", "远端编号/链接", "说明")
+    for r in rows:
+        table.add_row(
+            str(r["seq"]),
+            r["index_no"],
+            str(r["version"]),
+            r["channel"],
+            STATE_LABELS.get(r["status"], r["status"]),
+            r["finished_at"][:19],
+            r["url"] or r["remote_id"] or "",
+            r["error"] or r.get("note") or "",
+        )
+    out.print(table)
+    out.print(f"共 {len(rows)} 条回执")
+
+
+@receipts.command("export")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.pass_context
+def receipts_export(ctx: click.Context, directory: Path) -> None:
+    """导出审计包：receipts.jsonl、签名检查点 checkpoint、公钥 hub.pub。"""
+    from itertools import islice
+
+    from heze_hub.receipts.bundle import export_bundle
+
+    with open_hub(ctx) as hub:
+        size, note = hub.write_checkpoint()
+        cp = export_bundle(directory, islice(hub.store.receipt_lines(), size), note,
+                           hub.signing_key().vkey())
+    out.print(f"已导出 {cp.size} 条回执到 {escape(str(directory))}（根哈希 {cp.root.hex()}）")
+
+
+@receipts.command("proof")
+@click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("seq", type=int)
+@click.pass_context
+def receipts_proof(ctx: click.Context, directory: Path, seq: int) -> None:
+    """从审计包生成一张回执的包含证明（JSON），部门可据此单独核对自己的回执。"""
+    from heze_hub.receipts.bundle import inclusion_proof_for
+
+    click.echo(json.dumps(inclusion_proof_for(directory, seq), ensure_ascii=False, indent=2))
+
+
+@receipts.command("check")
+@click.argument("receipt", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("proof", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.argument("checkpoint", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--key", "vkey", required=True, metavar="VKEY|FILE", help="公开发布的验证公钥")
+@click.pass_context
+def receipts_check(ctx: click.Context, receipt: Path, proof: Path, checkpoint: Path,
+                   vkey: str) -> None:
+    """核对单张回执（规范 JSON 字节）确已记入签名检查点所承诺的日志。"""
+    from heze_hub.receipts.bundle import verify_receipt_proof
+
+    if Path(vkey).is_file():
+        vkey = Path(vkey).read_text(encoding="utf-8").strip()
+    report = verify_receipt_proof(receipt.read_bytes(), proof.read_text(encoding="utf-8"),
+                                  checkpoint.read_text(encoding="utf-8"), vkey)
+    if report.ok:
+        out.print(f"[green]核对通过[/]：回执在大小为 {report.checkpoint_size} 的签名日志中")
+    else:
+        for p in report.problems:
+            out.print(f"[red]核对未通过[/]：{escape(p)}")
+        ctx.exit(ExitStatus.FAILED)
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--known", multiple=True, type=click.Path(path_type=Path, exists=True,
+                                                         dir_okay=False),
+              help="审计人员此前保存的检查点文件（可多次给出）")
+@click.option("--key", "vkey", metavar="VKEY|FILE",
+              help="公开发布的验证公钥（hub.pub 的内容或其文件路径）；不给出时使用包内 hub.pub")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], vkey: str | None,
+           as_json: bool) -> None:
+    """离线核验审计包：签名、树大小、根哈希、顺序，以及与已知检查点的一致性。"""
+    from heze_hub.receipts.bundle import verify_bundle
+    from heze_hub.receipts.signing import NoteError, parse_vkey
+
+    if vkey and Path(vkey).is_file():
+        vkey = Path(vkey).read_text(encoding="utf-8").strip()
+    if vkey:
+        try:
+            parse_vkey(vkey)
+        except NoteError as exc:
+            raise InputError(f"--key：{exc}") from None
+    report = verify_bundle(directory, [k.read_text(encoding="utf-8") for k in known], vkey=vkey)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        if report.ok:
+            out.print(f"[green]核验通过[/]：{report.size} 条回执，根哈希 {report.root_hex}")
+        else:
+            out.print(f"[red]核验未通过[/]：发现 {len(report.problems)} 处问题")
+            for p in report.problems:
+                out.print(f"  - {escape(p)}")
+        for n in report.notes:
+            out.print(f"  [dim]说明：{escape(n)}[/]")
+    if not report.ok:
+        ctx.exit(ExitStatus.FAILED)

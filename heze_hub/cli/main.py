@@ -19,7 +19,7 @@ from heze_hub.cli import audit as cli_audit
 from heze_hub.cli import credit as cli_credit
 from heze_hub.cli.common import err, open_hub, out
 from heze_hub.cli.status import STATE_LABELS, ExitStatus
-from heze_hub.delivery import engine as delivery
+from heze_hub.delivery import runs as delivery
 from heze_hub.delivery.outbox import Outcome
 from heze_hub.errors import ConfigError, HubError, InputError
 from heze_hub.hub import Hub

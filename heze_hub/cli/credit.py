@@ -52,7 +52,7 @@ def _file_channels(hub: Any, only: str | None) -> list[str]:
 def _waiting(
     hub: Any, channels: list[str], index_nos: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
-    from heze_hub.store.db import deliveries
+    from heze_hub.store.schema import deliveries
 
     q = select(deliveries).where(
         deliveries.c.channel.in_(channels), deliveries.c.status.in_(WAITING)
@@ -100,7 +100,7 @@ def export(ctx: click.Context, directory: Path, channel: str | None) -> None:
 def mark_uploaded(ctx: click.Context, index_nos: tuple[str, ...], channel: str | None,
                   record_id: str | None, rejected: str | None, as_json: bool) -> None:
     """登记人工上传的结果，每条记录生成一张回执。"""
-    from heze_hub.delivery.engine import finish_manually
+    from heze_hub.delivery.runs import finish_manually
 
     if record_id and len(index_nos) != 1:
         raise InputError("--record-id 只能与一个索引号一起使用")

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from heze_hub.cli.common import ExitStatus, err, open_hub, out, outcome_dict, outcome_line
-from heze_hub.delivery import engine as delivery
+from heze_hub.delivery import runs as delivery
 from heze_hub.delivery.outbox import Outcome
 from heze_hub.errors import ConfigError
 from heze_hub.hub import Hub

@@ -17,7 +17,7 @@ from heze_hub.cli.common import (
     outcome_dict,
     outcome_line,
 )
-from heze_hub.delivery import engine as delivery
+from heze_hub.delivery import runs as delivery
 from heze_hub.errors import InputError
 from heze_hub.items.normalize import now
 

@@ -21,7 +21,9 @@ from heze_hub.delivery.runtime import Runtime
 from heze_hub.errors import InputError
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, now
-from heze_hub.store.db import append_receipts, chunks, deliveries, items, serials, versions
+from heze_hub.store.db import chunks
+from heze_hub.store.schema import deliveries, items, serials, versions
+from heze_hub.store.writes import append_receipts
 
 #: Who claims a delivery: host, pid and start second of this process.
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{int(time.time())}"

@@ -120,7 +120,7 @@ def annual_report(store: Store, year: int) -> AnnualReport:
 def _published_channels(store: Store) -> list[str]:
     from sqlalchemy import select
 
-    from heze_hub.store.db import deliveries
+    from heze_hub.store.schema import deliveries
 
     with store.read() as conn:
         q = select(deliveries.c.channel).where(deliveries.c.status == "published").distinct()

@@ -33,7 +33,8 @@ from heze_hub.rules.policy import (
     ItemFacts,
     check_all,
 )
-from heze_hub.store.db import Store, deliveries, items, receipts, versions
+from heze_hub.store.db import Store
+from heze_hub.store.schema import deliveries, items, receipts, versions
 
 
 @dataclass

@@ -24,18 +24,11 @@ import threading
 import traceback
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
 from .faults import Fault
-from .recording import (
-    JSON_TYPE,
-    Headers,
-    RecordedRequest,
-    Response,
-    UploadedFile,
-    parse_request,
-)
+from .recording import JSON_TYPE, Headers, RecordedRequest, Response, UploadedFile
+from .server import RequestHandler, Server, drop
 
 __all__ = [
     "JSON_TYPE", "Fault", "Headers", "RecordedRequest", "Response", "Service", "UploadedFile",
@@ -64,7 +57,7 @@ class Service:
         self.routes: dict[str, dict[str, Handler]] = {}
         self._requests: list[RecordedRequest] = []
         self._faults: list[Fault] = []
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._stopping = threading.Event()
@@ -76,7 +69,7 @@ class Service:
         if self._server is not None:
             raise RuntimeError(f"{self.name} sandbox is already running")
         self._stopping.clear()
-        self._server = _Server((host, port), _RequestHandler, self)
+        self._server = Server((host, port), RequestHandler, self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -210,7 +203,7 @@ class Service:
         return handler(request)
 
     # -- the request pipeline --------------------------------------------------------------
-    def _serve(self, handler: _RequestHandler, request: RecordedRequest) -> None:
+    def serve(self, handler: RequestHandler, request: RecordedRequest) -> None:
         if request.path == "/_sandbox" or request.path.startswith("/_sandbox/"):
             self._send(handler, request, self._control(request))
             return
@@ -220,7 +213,7 @@ class Service:
         self.log.info("%s %s", request.method, request.path)
         delay = sum(f.delay for f in firing)
         if delay and self._stopping.wait(delay):
-            _drop(handler)  # shutting down
+            drop(handler)  # shutting down
             return
         answering = next((f for f in firing if f.answers), None)
         request.faulted = bool(firing)
@@ -230,7 +223,7 @@ class Service:
         if answering is not None:
             if answering.drop:
                 self.log.info("%s %s: fault: connection dropped", request.method, request.path)
-                _drop(handler)
+                drop(handler)
                 return
             status = answering.status if answering.status is not None else 200
             body = answering.body
@@ -266,7 +259,7 @@ class Service:
                            request.path, traceback.format_exc())
             return self.json(500, {"error": f"sandbox internal error: {exc!r}"})
 
-    def _send(self, handler: _RequestHandler, request: RecordedRequest, response: Response) -> None:
+    def _send(self, handler: RequestHandler, request: RecordedRequest, response: Response) -> None:
         data = response.payload()
         request.status = response.status
         handler.send_response(response.status)
@@ -317,7 +310,7 @@ class Service:
             return Response(200, {"service": self.name, "ok": True})
         return Response(404, {"error": f"unknown sandbox control: {method} {request.path}"})
 
-    def _track(self, conn: socket.socket, add: bool) -> None:
+    def track(self, conn: socket.socket, add: bool) -> None:
         with self.lock:
             if add:
                 self._connections.add(conn)
@@ -330,99 +323,3 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return f"HTTP {status}"
-
-
-def _drop(handler: _RequestHandler) -> None:
-    handler.close_connection = True
-    with contextlib.suppress(OSError):
-        handler.connection.shutdown(socket.SHUT_RDWR)
-
-
-# --------------------------------------------------------------------------------------------
-# The HTTP layer
-# --------------------------------------------------------------------------------------------
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
-    def __init__(self, address: tuple[str, int], handler: type, service: Service) -> None:
-        self.service = service
-        super().__init__(address, handler)
-
-
-class _BadRequest(Exception):
-    pass
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
-    server_version = "heze-hub-sandbox/1.0"
-    timeout = 300  # an idle keep-alive connection ends after this many seconds
-    # Buffered writes (flushed after each request) and TCP_NODELAY: headers and body leave
-    # together instead of meeting the client's delayed ACK (40 ms per keep-alive request).
-    wbufsize = -1
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.service._track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.service._track(self.connection, False)
-
-    def _dispatch(self) -> None:
-        try:
-            body = self._read_body()
-        except _BadRequest as exc:
-            self.close_connection = True
-            self.send_error(400, str(exc))
-            return
-        request = parse_request(
-            self.command, self.path, list(self.headers.items()), body,
-            f"{self.client_address[0]}:{self.client_address[1]}",
-        )
-        self.server.service._serve(self, request)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        length = self.headers.get("Content-Length")
-        if length is None:
-            return b""
-        try:
-            n = int(length)
-        except ValueError:
-            raise _BadRequest("invalid Content-Length") from None
-        if n < 0:
-            raise _BadRequest("invalid Content-Length")
-        data = self.rfile.read(n)
-        if len(data) != n:
-            raise _BadRequest("body shorter than Content-Length")
-        return data
-
-    def _read_chunked(self) -> bytes:
-        chunks = []
-        while True:
-            line = self.rfile.readline(65537)
-            try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise _BadRequest("invalid chunk size") from None
-            if size == 0:
-                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(3)
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: Any) -> None:
-        self.server.service.log.debug(format, *args)

@@ -1,1 +1,1 @@
-"""The SQLAlchemy store: schema, the store itself and its receipt queries."""
+"""The SQLAlchemy store: schema, the store itself, its write operations and receipt queries."""

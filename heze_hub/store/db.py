@@ -14,108 +14,19 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Connection,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    bindparam,
-    create_engine,
-    event,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, create_engine, event, func, insert, select
 from sqlalchemy.engine import Engine
 
 from heze_hub.items.model import NormalizedItem
-from heze_hub.receipts.canonical import canonical_json
+from heze_hub.store.schema import checkpoints, deliveries, items, metadata, receipts, versions
+from heze_hub.store.writes import NEXT_SEQ, FinishDelivery, finish_deliveries
 
 T = TypeVar("T")
-_NEXT_SEQ = "heze_hub_next_receipt_seq"
 _WRITE_LOCK = 0x68657A65  # "heze": the advisory lock id of the hub's writers on PostgreSQL
-
-metadata = MetaData()
-
-items = Table(
-    "items",
-    metadata,
-    Column("index_no", String(64), primary_key=True),
-    Column("identity", Text, nullable=False, unique=True),
-    Column("latest_version", Integer, nullable=False),
-    Column("created_at", String(40), nullable=False),
-)
-serials = Table(
-    "serials",
-    metadata,
-    Column("prefix", String(40), primary_key=True),
-    Column("year", Integer, primary_key=True),
-    Column("last", Integer, nullable=False),
-)
-versions = Table(
-    "versions",
-    metadata,
-    Column("index_no", String(64), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("content_sha256", String(64), nullable=False),
-    Column("published_at", String(40), nullable=False),
-    Column("data", Text, nullable=False),  # the normalized item's JSON, credit record included
-)
-deliveries = Table(
-    "deliveries",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("index_no", String(64), nullable=False, index=True),
-    Column("version", Integer, nullable=False),
-    Column("channel", String(64), nullable=False),
-    Column("idempotency_key", String(200), nullable=False),
-    Column("status", String(16), nullable=False, index=True),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("retryable", Boolean, nullable=False, default=False),
-    Column("state", Text, nullable=False, default="{}"),
-    Column("remote_id", Text),
-    Column("url", Text),
-    Column("error", Text),
-    Column("payload_sha256", String(64)),
-    Column("owner", String(200)),
-    Column("started_at", String(40)),
-    Column("finished_at", String(40)),
-    Column("updated_at", String(40), nullable=False),
-    UniqueConstraint("idempotency_key", name="uq_delivery_key"),
-)
-receipts = Table(
-    "receipts",
-    metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=False),
-    Column("index_no", String(64), nullable=False, index=True),
-    Column("channel", String(64), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("finished_at", String(40), nullable=False),
-    Column("data", LargeBinary, nullable=False),  # canonical JSON bytes: exactly what is hashed
-)
-checkpoints = Table(
-    "checkpoints",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("size", Integer, nullable=False),
-    Column("note", Text, nullable=False),
-    Column("created_at", String(40), nullable=False),
-    # The Merkle tree's frontier at this size (hex hashes), so the next checkpoint only hashes
-    # the receipts added since instead of the whole log.
-    Column("frontier", Text),
-)
 
 
 class Store:
@@ -346,90 +257,6 @@ def chunks(values: list[str], size: int = 2000) -> list[list[str]]:
     return [values[i:i + size] for i in range(0, len(values), size)]
 
 
-def append_receipt(conn: Connection, receipt: dict[str, Any]) -> dict[str, Any]:
-    """Append one receipt inside the caller's write transaction; ``seq`` is assigned here."""
-    return append_receipts(conn, [receipt])[0]
-
-
-def append_receipts(conn: Connection, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Append receipts in order inside the caller's write transaction, assigning ``seq``."""
-    seq = conn.info.get(_NEXT_SEQ)
-    if seq is None:
-        seq = int(
-            conn.execute(select(func.coalesce(func.max(receipts.c.seq), -1) + 1)).scalar_one()
-        )
-    done = [{**r, "seq": seq + i} for i, r in enumerate(new)]
-    conn.info[_NEXT_SEQ] = seq + len(done)
-    conn.execute(insert(receipts), [
-        {"seq": r["seq"], "index_no": r["index_no"], "channel": r["channel"],
-         "status": r["status"], "finished_at": r["finished_at"], "data": canonical_json(r)}
-        for r in done
-    ])
-    return done
-
-
-#: Delivery states a delivery can still leave; the others are final and have their receipt.
-UNFINISHED = ("pending", "publishing", "unconfirmed")
-
-
-@dataclass(frozen=True)
-class FinishDelivery:
-    """Write op: mark a delivery finished and append its receipt, in one transaction.
-
-    Returns ``None`` when done, or the delivery's status when another process finished it first
-    (then no second receipt is appended).
-    """
-
-    delivery_id: int
-    values: dict[str, Any]
-    receipt: dict[str, Any]
-    #: The claim this finish must still hold (``None``: an unclaimed delivery, finished by hand).
-    owner: str | None = None
-
-    def __call__(self, conn: Connection) -> str | None:
-        return finish_deliveries(conn, [self])[0]
-
-
-def finish_deliveries(conn: Connection, ops: list[FinishDelivery]) -> list[str | None]:
-    """Apply many :class:`FinishDelivery` ops with three statements."""
-    ids = [op.delivery_id for op in ops]
-    q = select(deliveries.c.id, deliveries.c.status, deliveries.c.owner).where(
-        deliveries.c.id.in_(ids)
-    )
-    current = {row[0]: (row[1], row[2]) for row in conn.execute(q)}
-    todo: list[FinishDelivery] = []
-    results: list[str | None] = []
-    for op in ops:
-        status, owner = current.get(op.delivery_id, (None, None))
-        # Only the holder of the claim finishes a delivery: a process that lost it (another
-        # took over an expired claim) must not add a second receipt.
-        if status in UNFINISHED and owner == op.owner:
-            todo.append(op)
-            current[op.delivery_id] = (op.values["status"], None)
-            results.append(None)
-        else:
-            results.append(status)
-    if todo:
-        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for op in todo:
-            by_keys.setdefault(tuple(sorted(op.values)), []).append(
-                {"_id": op.delivery_id, **op.values}
-            )
-        for rows in by_keys.values():
-            conn.execute(
-                update(deliveries).where(deliveries.c.id == bindparam("_id")), rows
-            )
-        append_receipts(conn, [op.receipt for op in todo])
-    return results
-
-
-def delivery_update(conn: Connection, delivery_id: int, **values: Any) -> None:
-    """Update one delivery row."""
-    if "state" in values and not isinstance(values["state"], str):
-        values["state"] = json.dumps(values["state"], ensure_ascii=False, sort_keys=True)
-    conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
-
-
 def _engine(url: str, *, write: bool) -> Engine:
     engine = create_engine(url)
     sqlite = engine.dialect.name == "sqlite"
@@ -441,7 +268,7 @@ def _engine(url: str, *, write: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.info.pop(_NEXT_SEQ, None)  # the receipt counter is valid for one transaction only
+        conn.info.pop(NEXT_SEQ, None)  # the receipt counter is valid for one transaction only
         if sqlite:
             # pysqlite's own transaction handling breaks SAVEPOINT and upgrades read locks late;
             # SQLAlchemy's documented recipe is to switch it off and emit BEGIN ourselves.

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from heze_hub.store.db import Store, receipts
+from heze_hub.store.db import Store
+from heze_hub.store.schema import receipts
 
 #: Delivery states that end a delivery and so leave a receipt.
 FINISHED = ("published", "failed", "unconfirmed", "skipped")

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from heze_hub.config import load_config
-from heze_hub.delivery import engine as delivery
+from heze_hub.delivery import runs as delivery
 from heze_hub.delivery.outbox import Outcome
 from heze_hub.hub import Hub
 from heze_hub.sandbox import Sandbox
-from heze_hub.store.db import deliveries
 from heze_hub.store.receipts import ReceiptFilter, list_receipts
+from heze_hub.store.schema import deliveries
 from tests.support import write_item
 
 PUBLIC_URL = "https://www.heze.gov.cn"

@@ -11,8 +11,9 @@ from typing import Any, ClassVar
 import pytest
 
 from heze_hub.config import load_config
-from heze_hub.delivery import engine as delivery
 from heze_hub.delivery import outbox
+from heze_hub.delivery import runs as delivery
+from heze_hub.delivery.engine import Deliverer
 from heze_hub.delivery.registry import load_plugins
 from heze_hub.hub import Hub
 from heze_hub.plugin import (
@@ -23,8 +24,8 @@ from heze_hub.plugin import (
     PublishResult,
     TransientError,
 )
-from heze_hub.store.db import deliveries
 from heze_hub.store.receipts import ReceiptFilter, list_receipts
+from heze_hub.store.schema import deliveries
 from tests.support import write_item
 
 
@@ -173,7 +174,7 @@ def test_retry_after_is_honoured(make_hub, tmp_path: Path) -> None:
     slept: list[float] = []
     ScriptedChannel.script = ["transient:7", "ok"]
     paths = [write_item(tmp_path / "a.md", "测试通知")]
-    with delivery.Deliverer(hub, sleep=slept.append) as d:
+    with Deliverer(hub, sleep=slept.append) as d:
         reg = outbox.register(hub, hub.prepare(paths)[0])
         [row] = reg.to_run
         outcome = d.submit(row, reg.item).result()

@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 
 from heze_hub.items.model import NormalizedItem
-from heze_hub.store.db import Store, append_receipt, deliveries, items, versions
+from heze_hub.store.db import Store
+from heze_hub.store.schema import deliveries, items, versions
+from heze_hub.store.writes import append_receipt
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2019, 3, 1, 12, 0, tzinfo=TZ)

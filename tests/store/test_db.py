@@ -17,16 +17,9 @@ from sqlalchemy import Connection, event, func, insert, select
 
 from heze_hub.items.model import NormalizedItem
 from heze_hub.receipts.canonical import canonical_json
-from heze_hub.store.db import (
-    Store,
-    append_receipt,
-    checkpoints,
-    deliveries,
-    delivery_update,
-    items,
-    receipts,
-    versions,
-)
+from heze_hub.store.db import Store
+from heze_hub.store.schema import checkpoints, deliveries, items, receipts, versions
+from heze_hub.store.writes import append_receipt, delivery_update
 
 TZ = ZoneInfo("Asia/Shanghai")
 

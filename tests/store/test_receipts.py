@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from heze_hub.receipts.canonical import canonical_json
-from heze_hub.store.db import Store, append_receipt
+from heze_hub.store.db import Store
 from heze_hub.store.receipts import FINISHED, RECEIPT_FIELDS, ReceiptFilter, list_receipts
+from heze_hub.store.writes import append_receipt
 
 # (index_no, channel, status, finished_at)
 LOG = [

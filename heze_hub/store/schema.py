@@ -1,0 +1,86 @@
+"""The store's schema: the SQLAlchemy tables of items, index-number serials, versions, the
+delivery outbox, the receipt log and checkpoints, with their indexes and constraints."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+items = Table(
+    "items",
+    metadata,
+    Column("index_no", String(64), primary_key=True),
+    Column("identity", Text, nullable=False, unique=True),
+    Column("latest_version", Integer, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+serials = Table(
+    "serials",
+    metadata,
+    Column("prefix", String(40), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+versions = Table(
+    "versions",
+    metadata,
+    Column("index_no", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content_sha256", String(64), nullable=False),
+    Column("published_at", String(40), nullable=False),
+    Column("data", Text, nullable=False),  # the normalized item's JSON, credit record included
+)
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("index_no", String(64), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("idempotency_key", String(200), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("retryable", Boolean, nullable=False, default=False),
+    Column("state", Text, nullable=False, default="{}"),
+    Column("remote_id", Text),
+    Column("url", Text),
+    Column("error", Text),
+    Column("payload_sha256", String(64)),
+    Column("owner", String(200)),
+    Column("started_at", String(40)),
+    Column("finished_at", String(40)),
+    Column("updated_at", String(40), nullable=False),
+    UniqueConstraint("idempotency_key", name="uq_delivery_key"),
+)
+receipts = Table(
+    "receipts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("index_no", String(64), nullable=False, index=True),
+    Column("channel", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("finished_at", String(40), nullable=False),
+    Column("data", LargeBinary, nullable=False),  # canonical JSON bytes: exactly what is hashed
+)
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("size", Integer, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    # The Merkle tree's frontier at this size (hex hashes), so the next checkpoint only hashes
+    # the receipts added since instead of the whole log.
+    Column("frontier", Text),
+)

@@ -80,7 +80,7 @@ def publish(
 
 def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
     """Deadlines already missed or close, for items the hub has not published before."""
-    from heze_hub.rules.policy import gate_warnings
+    from heze_hub.rules.gate import gate_warnings
 
     stamp = now()
     known = hub.store.known_identities([p.identity for p in prepared])
@@ -279,7 +279,7 @@ def channels(ctx: click.Context, check: bool, as_json: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
     """查看投递及其状态。"""
-    from heze_hub.rules.policy import credit_deadline_status
+    from heze_hub.rules.gate import credit_deadline_status
 
     with open_hub(ctx) as hub:
         rows = hub.store.deliveries_with_items(index_no)

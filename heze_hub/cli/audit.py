@@ -27,7 +27,7 @@ def audit(ctx: click.Context, year: int | None, show_met: bool, as_json: bool) -
     有不符合项时退出状态为 1。
     """
     from heze_hub.rules import audit as auditing
-    from heze_hub.rules.policy import TZ
+    from heze_hub.rules.facts import TZ
 
     now = datetime.now(TZ)
     with open_hub(ctx) as hub:

@@ -65,7 +65,7 @@ def publish(
 
 def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
     """Deadlines already missed or close, for items the hub has not published before."""
-    from heze_hub.rules.policy import gate_warnings
+    from heze_hub.rules.gate import gate_warnings
 
     stamp = now()
     known = hub.store.known_identities([p.identity for p in prepared])

@@ -34,7 +34,7 @@ def register(cli: click.Group) -> None:
 @click.pass_context
 def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
     """查看投递及其状态。"""
-    from heze_hub.rules.policy import credit_deadline_status
+    from heze_hub.rules.gate import credit_deadline_status
 
     with open_hub(ctx) as hub:
         rows = hub.store.deliveries_with_items(index_no)

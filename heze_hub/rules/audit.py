@@ -2,8 +2,8 @@
 
 :func:`run_audit` reads the store once — every stored version, the ``published`` receipts (when each
 item first reached each channel) and the deliveries (their state now) — into
-:class:`heze_hub.rules.policy.Facts`, runs every rule of :data:`heze_hub.rules.policy.RULES` and
-returns the findings. Nothing here decides compliance; :mod:`heze_hub.rules.policy` does.
+:class:`heze_hub.rules.facts.Facts`, runs every rule of :data:`heze_hub.rules.catalogue.RULES`
+and returns the findings. Nothing here decides compliance; the rule modules do.
 """
 
 from __future__ import annotations
@@ -20,18 +20,16 @@ from rich.table import Table
 from sqlalchemy import select
 
 from heze_hub.items.model import NormalizedItem
-from heze_hub.rules.policy import (
+from heze_hub.rules.catalogue import RULES, RULES_BY_ID, check_all
+from heze_hub.rules.facts import (
     BROKEN,
     MET,
-    RULES,
-    RULES_BY_ID,
     STATUS_LABELS,
     TZ,
     UNKNOWN,
     Facts,
     Finding,
     ItemFacts,
-    check_all,
 )
 from heze_hub.store.db import Store
 from heze_hub.store.schema import deliveries, items, receipts, versions

@@ -13,7 +13,8 @@ from rich.console import Console
 
 from heze_hub.cli.audit import register
 from heze_hub.rules.audit import render, run_audit
-from heze_hub.rules.policy import BROKEN, RULES, UNKNOWN
+from heze_hub.rules.catalogue import RULES
+from heze_hub.rules.facts import BROKEN, UNKNOWN
 from heze_hub.store.db import Store
 from tests.rules.yeardata import NOW, YearBuilder, at, broken_key, build_2018
 

@@ -4,6 +4,9 @@ Rows go straight into the store's tables with chosen timestamps: an item version
 channel and, for every finished delivery, a receipt whose ``finished_at`` is when it "happened".
 Each violating item says which broken findings it must produce (``expect``), so a test can check
 that every violation is found and nothing else is reported broken.
+
+For the rules one by one there are hand-made facts too, no store: :func:`facts_item` builds an
+item's facts, :func:`run` and :func:`statuses` check them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select, update
 
 from heze_hub.items.model import NormalizedItem
+from heze_hub.rules.facts import Facts, ItemFacts
 from heze_hub.store.db import Store
 from heze_hub.store.schema import deliveries, items, versions
 from heze_hub.store.writes import append_receipt
@@ -163,6 +167,37 @@ def license_(number: str, decided: str) -> dict[str, Any]:
         "数据来源单位": "菏泽市住房和城乡建设局",
         "数据来源单位统一社会信用代码": "11371700004234573C",
     }
+
+
+# -- hand-made facts (no store) ------------------------------------------------------------------
+
+_serial = iter(range(1, 100_000))
+
+
+def facts_item(title: str = "通知", written_on: str = "2018-06-01", *,
+               published: dict[str, str] | None = None,
+               deliveries: dict[str, str] | None = None, **fields: Any) -> ItemFacts:
+    """An item with first publications per channel; deliveries default to 'published' there."""
+    written = date.fromisoformat(written_on)
+    item = make_item(f"371700/{written.year}-{next(_serial):05d}", 1, title, written, **fields)
+    published = published or {}
+    states = {c: "published" for c in published} | (deliveries or {})
+    return ItemFacts(
+        item=item, versions={1: item},
+        first_published={c: at(t) for c, t in published.items()},
+        published_versions={1} if published else set(),
+        deliveries={c: (1, s, None) for c, s in states.items()},
+    )
+
+
+def run(check: Any, *items: ItemFacts, year: int = 2018, now: datetime = NOW,
+        plugins: dict[str, str] | None = None) -> list[tuple[str, str | None]]:
+    facts = Facts(year=year, now=now, items=list(items), plugins=plugins or {})
+    return [(f.status, f.channel) for f in check(facts)]
+
+
+def statuses(check: Any, *items: ItemFacts, **kw: Any) -> list[str]:
+    return [s for s, _ in run(check, *items, **kw)]
 
 
 def build_2018(store: Store) -> YearBuilder:

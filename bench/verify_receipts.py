@@ -3,7 +3,7 @@
     python bench/verify_receipts.py [--count 1000000] [--with-known]
 
 Generates ``--count`` receipts in a temporary directory, exports them as a bundle with a signed
-checkpoint, then times :func:`heze_hub.receipts.bundle.verify_bundle` on it and prints receipts per
+checkpoint, then times :func:`heze_hub.receipts.verify.verify_bundle` on it and prints receipts per
 second, seconds and the machine. ``--with-known`` also passes a checkpoint kept at half the size,
 which adds keeping the leaf hashes and one RFC 9162 consistency proof.
 """
@@ -23,10 +23,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from heze_hub.receipts.bundle import export_bundle, verify_bundle
+from heze_hub.receipts.bundle import export_bundle
 from heze_hub.receipts.canonical import canonical_json
+from heze_hub.receipts.keyfile import load_or_create_key
 from heze_hub.receipts.merkle import TreeBuilder
-from heze_hub.receipts.signing import load_or_create_key, sign_checkpoint
+from heze_hub.receipts.signing import sign_checkpoint
+from heze_hub.receipts.verify import verify_bundle
 
 CST = timezone(timedelta(hours=8))
 CHANNELS = ("portal", "rss", "wechat", "weibo", "credit")

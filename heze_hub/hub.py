@@ -19,8 +19,9 @@ from heze_hub.errors import ConfigError, InputError
 from heze_hub.files import atomic_write
 from heze_hub.items.load import load_item
 from heze_hub.items.normalize import PreparedItem, normalize, now
+from heze_hub.receipts.keyfile import load_or_create_key
 from heze_hub.receipts.merkle import TreeBuilder
-from heze_hub.receipts.signing import SigningKey, load_or_create_key, sign_checkpoint
+from heze_hub.receipts.signing import SigningKey, sign_checkpoint
 from heze_hub.rules.gate import gate_errors
 from heze_hub.store.db import Store
 from heze_hub.store.schema import versions

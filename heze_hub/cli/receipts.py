@@ -87,7 +87,7 @@ def receipts_export(ctx: click.Context, directory: Path) -> None:
 @click.pass_context
 def receipts_proof(ctx: click.Context, directory: Path, seq: int) -> None:
     """从审计包生成一张回执的包含证明（JSON），部门可据此单独核对自己的回执。"""
-    from heze_hub.receipts.bundle import inclusion_proof_for
+    from heze_hub.receipts.proofs import inclusion_proof_for
 
     click.echo(json.dumps(inclusion_proof_for(directory, seq), ensure_ascii=False, indent=2))
 
@@ -101,7 +101,7 @@ def receipts_proof(ctx: click.Context, directory: Path, seq: int) -> None:
 def receipts_check(ctx: click.Context, receipt: Path, proof: Path, checkpoint: Path,
                    vkey: str) -> None:
     """核对单张回执（规范 JSON 字节）确已记入签名检查点所承诺的日志。"""
-    from heze_hub.receipts.bundle import verify_receipt_proof
+    from heze_hub.receipts.proofs import verify_receipt_proof
 
     if Path(vkey).is_file():
         vkey = Path(vkey).read_text(encoding="utf-8").strip()
@@ -127,7 +127,7 @@ def receipts_check(ctx: click.Context, receipt: Path, proof: Path, checkpoint: P
 def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], vkey: str | None,
            as_json: bool) -> None:
     """离线核验审计包：签名、树大小、根哈希、顺序，以及与已知检查点的一致性。"""
-    from heze_hub.receipts.bundle import verify_bundle
+    from heze_hub.receipts.verify import verify_bundle
     from heze_hub.receipts.signing import NoteError, parse_vkey
 
     if vkey and Path(vkey).is_file():

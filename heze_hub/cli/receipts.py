@@ -127,8 +127,8 @@ def receipts_check(ctx: click.Context, receipt: Path, proof: Path, checkpoint: P
 def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], vkey: str | None,
            as_json: bool) -> None:
     """离线核验审计包：签名、树大小、根哈希、顺序，以及与已知检查点的一致性。"""
-    from heze_hub.receipts.verify import verify_bundle
     from heze_hub.receipts.signing import NoteError, parse_vkey
+    from heze_hub.receipts.verify import verify_bundle
 
     if vkey and Path(vkey).is_file():
         vkey = Path(vkey).read_text(encoding="utf-8").strip()

@@ -17,9 +17,8 @@ from heze_hub.hub import Hub
 from heze_hub.sandbox import Sandbox
 from heze_hub.store.receipts import ReceiptFilter, list_receipts
 from heze_hub.store.schema import deliveries
+from tests.channels.support import PUBLIC_URL
 from tests.support import write_item
-
-PUBLIC_URL = "https://www.heze.gov.cn"
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,9 @@ import hashlib
 import json
 import socket
 import threading
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pluggy
 import pytest
@@ -26,9 +24,9 @@ from heze_hub.receipts.canonical import canonical_json
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import credit as credit_plugin
 from heze_hub_plugins.credit import CreditChannel, CreditSettings
+from tests.channels.support import TZ
 from tests.support import DATA, EXAMPLES
 
-TZ = ZoneInfo("Asia/Shanghai")
 KEY = "sandbox-credit-key"
 PENALTY_PATH = "/api/v1/credit/penalty"
 LICENSE_PATH = "/api/v1/credit/license"
@@ -84,12 +82,6 @@ def make_channel(api_base: str, **settings: Any) -> CreditChannel:
     values: dict[str, Any] = {"api_base": api_base, "api_key": SecretStr(KEY),
                               **settings}
     return CreditChannel("credit", CreditSettings(**values), HUB)
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox() as sb:
-        yield sb
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
@@ -26,8 +25,8 @@ from heze_hub.plugin import DeliveryContext, HubInfo, NormalizedItem, PermanentE
 from heze_hub.portal.published import PublishedSet
 from heze_hub_plugins import portal
 from heze_hub_plugins.portal import ARTICLE_FIELDS, PortalChannel, PortalSettings
+from tests.channels.support import TZ
 
-TZ = ZoneInfo("Asia/Shanghai")
 ORG = "12371700MB28581232"
 PUBLIC = "https://www.heze.gov.cn"
 TOKEN = "tok-5f3a9c-very-secret"

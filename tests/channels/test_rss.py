@@ -7,7 +7,6 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import feedparser
 from lxml import etree
@@ -16,8 +15,8 @@ from heze_hub.delivery.http import HttpClient
 from heze_hub.plugin import DeliveryContext, HubInfo, NormalizedItem
 from heze_hub_plugins import rss
 from heze_hub_plugins.rss import HUB_NS, RssChannel, RssSettings, entry_guid
+from tests.channels.support import TZ
 
-TZ = ZoneInfo("Asia/Shanghai")
 ORG = "12371700MB28581232"
 PUBLIC = "https://www.heze.gov.cn"
 CHECKPOINT = "heze.gov.cn/hub\n12\nbXlyb290aGFzaA==\n\n— heze.gov.cn/hub AbCdEfGh\n"

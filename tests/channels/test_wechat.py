@@ -10,9 +10,7 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pluggy
 import pytest
@@ -23,23 +21,21 @@ from heze_hub.delivery.channel import DeliveryContext, HubInfo, PublishResult
 from heze_hub.delivery.http import HttpClient
 from heze_hub.errors import PermanentError, TransientError, Unconfirmed
 from heze_hub.items.model import NormalizedItem
+from heze_hub.plugin import shorten
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import wechat as wechat_plugin
-from heze_hub_plugins.wechat import (
+from heze_hub_plugins.wechat import WeChatChannel, WeChatSettings
+from heze_hub_plugins.wechat_cover import default_cover_jpeg
+from heze_hub_plugins.wechat_html import (
     AUTHOR_MAX,
     CONTENT_MAX,
     DIGEST_MAX,
     TITLE_MAX,
-    WeChatChannel,
-    WeChatSettings,
-    default_cover_jpeg,
-    shorten,
     truncate_html,
 )
 from tests.channels.engine import publish_through_the_engine
+from tests.channels.support import PUBLIC_URL, TZ, outcome
 
-TZ = ZoneInfo("Asia/Shanghai")
-PUBLIC_URL = "https://www.heze.gov.cn"
 INDEX_NO = "11371700MB28581232/2018-00001"
 SECRET = "sandbox-wechat-secret"
 
@@ -95,12 +91,6 @@ def make_ctx(sb: Sandbox, state: dict[str, Any] | None = None) -> DeliveryContex
     return ctx
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as running:
-        yield running
-
-
 @pytest.fixture
 def sb(sandbox: Sandbox) -> Sandbox:
     """The module's sandbox with a fresh WeChat account: no requests, faults or tokens yet."""
@@ -108,14 +98,6 @@ def sb(sandbox: Sandbox) -> Sandbox:
     wechat.reset()
     wechat.token_ttl, wechat.polls_until_published, wechat.next_publish_status = 7200, 1, None
     return sandbox
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> HubInfo:
-    return HubInfo(
-        public_url=PUBLIC_URL, state_dir=tmp_path / "state", config_dir=tmp_path,
-        org_code="11371700MB28581232",
-    )
 
 
 def make_channel(sb: Sandbox, hub: HubInfo, **settings: Any) -> WeChatChannel:
@@ -135,14 +117,6 @@ def channel(sb: Sandbox, hub: HubInfo) -> WeChatChannel:
 
 def counts(sb: Sandbox) -> dict[str, int]:
     return {path.rsplit("/", 1)[-1]: sb.wechat.count(path) for path in PATHS}
-
-
-def outcome(call) -> Any:
-    """The result of ``call()``, or the typed error it raised."""
-    try:
-        return call()
-    except (TransientError, PermanentError, Unconfirmed) as exc:
-        return exc
 
 
 # -- the happy path ------------------------------------------------------------------------------

@@ -7,9 +7,7 @@ import json
 import logging
 import traceback
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pluggy
 import pytest
@@ -24,9 +22,8 @@ from heze_hub.sandbox import Fault, Sandbox
 from heze_hub_plugins import weibo as weibo_plugin
 from heze_hub_plugins.weibo import STATUS_MAX, WeiboChannel, WeiboSettings, weibo_length
 from tests.channels.engine import publish_through_the_engine
+from tests.channels.support import PUBLIC_URL, TZ, outcome
 
-TZ = ZoneInfo("Asia/Shanghai")
-PUBLIC_URL = "https://www.heze.gov.cn"
 INDEX_NO = "11371700MB28581232/2018-00002"
 TOKEN = "sandbox-weibo-token"
 SHARE = "/2/statuses/share.json"
@@ -62,26 +59,12 @@ def make_ctx() -> DeliveryContext:
     )
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with Sandbox() as running:
-        yield running
-
-
 @pytest.fixture
 def sb(sandbox: Sandbox) -> Sandbox:
     """The module's sandbox with a fresh Weibo account that accepts links to the portal."""
     sandbox.weibo.reset()
     sandbox.weibo.allow_domain(PUBLIC_URL)
     return sandbox
-
-
-@pytest.fixture
-def hub(tmp_path: Path) -> HubInfo:
-    return HubInfo(
-        public_url=PUBLIC_URL, state_dir=tmp_path / "state", config_dir=tmp_path,
-        org_code="11371700MB28581232",
-    )
 
 
 def make_channel(sb: Sandbox, hub: HubInfo, **settings: Any) -> WeiboChannel:
@@ -95,13 +78,6 @@ def make_channel(sb: Sandbox, hub: HubInfo, **settings: Any) -> WeiboChannel:
 @pytest.fixture
 def channel(sb: Sandbox, hub: HubInfo) -> WeiboChannel:
     return make_channel(sb, hub)
-
-
-def outcome(call) -> Any:
-    try:
-        return call()
-    except (TransientError, PermanentError) as exc:
-        return exc
 
 
 # -- the happy path ------------------------------------------------------------------------------

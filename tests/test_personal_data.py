@@ -1,4 +1,4 @@
-"""No personal data reaches the public, whatever field it is in and however it was typed (DESIGN §3).
+"""No personal data reaches the public, whatever the field and however it was typed (DESIGN §3).
 
 A property test: hypothesis places a valid ID number and a mobile number in any public field of
 an item, each in any form a keyboard or an editor produces (full-width digits, character

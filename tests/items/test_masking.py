@@ -6,6 +6,7 @@ import pytest
 
 from heze_hub.items.masking import (
     REDACTION,
+    find_personal_data,
     id_check_char,
     is_valid_id_number,
     luhn_ok,
@@ -111,6 +112,54 @@ MASK = [
     ("见 www.heze.gov.cn/13805301234 。", "见 www.heze.gov.cn/13805301234 。"),
     ("", ""),
 ]
+
+# Every form a keyboard or an editor produces (DESIGN §3): masked as the plain number would be.
+MASK_WRITTEN_FORMS = [
+    ("电话１３８０５３０１２３４。", "电话138****1234。"),  # full-width, as an input method types
+    ("身份证３７１７０２１９８００５１２３０１０", "身份证371702********3010"),
+    # a wrong check character makes it no ID number (a licence number, say): left alone
+    ("编号３７１７０２１９８００５１２３０１Ｘ", "编号３７１７０２１９８００５１２３０１Ｘ"),
+    ("号码&#49;&#51;&#56;&#48;&#53;&#51;&#48;&#49;&#50;&#51;&#52;", "号码138****1234"),
+    ("号码&#x31;&#x33;&#x38;&#x30;&#x35;&#x33;&#x30;&#x31;&#x32;&#x33;&#x34;", "号码138****1234"),
+    ("身份证 371702 19800512 3010", "身份证 371702********3010"),
+    ("身份证371702-19800512-3010", "身份证371702********3010"),
+    ("身份证3717 0219 8005 1230 10。", "身份证371702********3010。"),
+    ("电话138**0530**1234", "电话138****1234"),
+    ("电话 138<b>0530</b>1234", "电话 138****1234"),
+    ("电话1\u200b3\u200b8\u200b0\u200b5\u200b3\u200b0\u200b1\u200b2\u200b3\u200b4",
+     "电话138****1234"),
+    ("电话138\u30000530\u30001234", "电话138****1234"),
+    ("电话１３８－０５３０－１２３４", "电话138****1234"),
+    # what stays: numbers that are not personal data, however they are written
+    ("２０１８年１３项", "２０１８年１３项"),
+    ("许可编号３７１７０１２０１８０５２１０１０１",) * 2,
+    ("监督电话０５３０－５３１１２３４", "监督电话０５３０－５３１１２３４"),
+    ("第 2018 号 13 项 8053 元 1234 户", "第 2018 号 13 项 8053 元 1234 户"),
+    ("已遮蔽：138****1234 5678", "已遮蔽：138****1234 5678"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), MASK_WRITTEN_FORMS)
+def test_mask_every_written_form(raw: str, expected: str) -> None:
+    assert mask_personal_data(raw) == expected
+    assert mask_personal_data(expected) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("电话13805301234", ["138****1234"]),
+        ("身份证３７１７０２１９８００５１２３０１０", ["371702********3010"]),
+        ("身份证&#51;&#55;1702198005123010，电话138 0530 1234",
+         ["371702********3010", "138****1234"]),
+        ("已遮蔽：138****1234、371702********3010", []),
+        ("许可编号371701201805210101", []),  # ID-shaped, wrong check character: a licence number
+        ("https://weibo.example/13805301234", []),  # URLs are left to the operator (see docstring)
+        ("订单号2138053012345", []),
+    ],
+)
+def test_find_personal_data(text: str, found: list[str]) -> None:
+    assert find_personal_data(text) == found
 
 
 @pytest.mark.parametrize(("raw", "expected"), MASK)

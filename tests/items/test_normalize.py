@@ -443,3 +443,20 @@ def test_credit_record_enters_the_content_hash_only_keyed(tmp_path: Path) -> Non
         penalty, secret=b"b" * 32).content_sha256
     assert normalize(notice, secret=b"a" * 32).content_sha256 == normalize(
         notice, secret=b"b" * 32).content_sha256
+
+
+def test_personal_data_is_masked_in_every_public_field(tmp_path: Path) -> None:
+    (tmp_path / "名单13805301234.pdf").write_bytes(b"%PDF-1.4\n")
+    front = {
+        **FRONT,
+        "department": '"菏泽市民政局（联系人：王某 138 0530 1234）"',
+        "topics": '["社会救助", "回访１３９１２３４５６７８"]',
+        "attachments": '[{ title = "名单（身份证371702198005123010）", '
+                       'path = "名单13805301234.pdf" }]',
+    }
+    c = prepare(write_md(tmp_path, front)).content
+    assert c["department"] == "菏泽市民政局（联系人：王某138****1234）"
+    assert c["topics"] == ("社会救助", "回访139****5678")
+    (attachment,) = c["attachments"]
+    assert attachment.title == "名单（身份证371702********3010）"
+    assert attachment.name == "名单138****1234.pdf"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class HubError(Exception):
     """Base of every error the hub reports to a user as a message instead of a traceback."""
@@ -55,3 +57,37 @@ class Unconfirmed(DeliveryError):
     """The request may or may not have taken effect (its answer was lost) and the remote cannot
     refuse a duplicate: the delivery becomes ``unconfirmed`` and is never resent automatically,
     only by ``hub retry --resend`` after a person has checked."""
+
+
+class BatchInputError(InputError):
+    """Several files of a batch are invalid; every message is kept so all can be fixed at once."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+_OS_ERRORS = {
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "超出磁盘配额",
+    errno.EROFS: "文件系统为只读",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "操作不被允许",
+    errno.ENOENT: "文件或目录不存在",
+    errno.EISDIR: "目标是一个目录",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.EIO: "磁盘读写错误",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A file system error in a user's words: ``磁盘空间不足（/var/hub/hub.key）``."""
+    what = _OS_ERRORS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
+    where = exc.filename
+    return f"{what}（{where}）" if where else what
+
+
+def is_lasting_os_error(exc: OSError) -> bool:
+    """A full disk, a read-only file system, a refused permission: retrying will not help until
+    a person acts, so such errors are never retried as if they were transient."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)

@@ -20,7 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_writer", "file_sha256", "writable_dir_problem"]
+__all__ = [
+    "atomic_write",
+    "atomic_writer",
+    "create_once",
+    "file_sha256",
+    "writable_dir_problem",
+]
 
 
 @contextlib.contextmanager
@@ -75,6 +81,43 @@ def atomic_write(
     with atomic_writer(path, mode=mode) as f:
         f.write(data)
     return True
+
+
+def create_once(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> bool:
+    """Create ``path`` holding ``data`` unless it exists; return whether this call created it.
+
+    For files that must never change once made (keys): the bytes are written aside, fsynced and
+    hard-linked into place, so ``path`` never exists half-written — a full disk leaves no file
+    rather than an empty one — and of two processes creating it at once exactly one wins and the
+    other sees the winner's whole file. The directory is fsynced so that the new name survives a
+    power cut.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        _fsync_dir(path.parent)
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system lets a directory be fsynced
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _has_bytes(path: Path, data: bytes) -> bool:

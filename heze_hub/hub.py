@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from heze_hub.config import Config
 from heze_hub.delivery.channel import Channel, HubInfo
 from heze_hub.delivery.outgoing import personal_data_problems
 from heze_hub.delivery.registry import Plugins, build_channels, load_plugins
-from heze_hub.errors import ConfigError, InputError
-from heze_hub.files import atomic_write
+from heze_hub.errors import BatchInputError, ConfigError, InputError, describe_os_error
+from heze_hub.files import atomic_write, create_once, writable_dir_problem
 from heze_hub.items.load import load_item
 from heze_hub.items.normalize import PreparedItem, normalize, now
 from heze_hub.receipts.keyfile import load_or_create_key
@@ -28,34 +29,39 @@ from heze_hub.store.schema import versions
 
 log = logging.getLogger(__name__)
 
-
-class BatchInputError(InputError):
-    """Several files of a batch are invalid; every message is kept so all can be fixed at once."""
-
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__("\n".join(messages))
-        self.messages = messages
+#: Below this much free space in the state directory a run is refused before its first send:
+#: receipts of a batch and a checkpoint need far less, SQLite's journal a little more.
+MIN_FREE_BYTES = 8 * 1024 * 1024
 
 
 class Hub:
     """Configuration, loaded plugins, configured channels and the store of one process."""
 
-    def __init__(self, config: Config, plugins: Plugins | None = None) -> None:
+    def __init__(
+        self, config: Config, plugins: Plugins | None = None, *, read_only: bool = False
+    ) -> None:
+        """Put the hub together. ``read_only`` hubs (``status``, ``receipts``, ``audit``,
+        ``report``) create nothing and write nothing: they work on a read-only copy of the state
+        directory, and in a folder with no state yet they see an empty hub."""
         self.config = config
         self.state_dir = config.state_dir
+        self.read_only = read_only
         where = config.path or "内置默认配置"
         try:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
-            _log_to_file(self.state_dir / "hub.log")
+            if not read_only:
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+            if self.state_dir.is_dir():
+                _log_to_file(self.state_dir / "hub.log")
         except OSError as exc:
             raise ConfigError(
-                f"{where}：[hub] state_dir = {self.state_dir}：无法创建或写入（{exc.strerror}）"
+                f"{where}：[hub] state_dir = {self.state_dir}：无法创建或写入"
+                f"（{describe_os_error(exc)}）"
             ) from None
         self.plugins = plugins or load_plugins(
             config.resolve(config.hub.plugins_dir) if config.hub.plugins_dir else None
         )
         try:
-            self.store = Store(config.database_url)
+            self.store = Store(config.database_url, read_only=read_only)
         except Exception as exc:  # a bad URL, a missing driver, an unreachable server
             raise ConfigError(
                 f"{where}：[hub] database_url：无法打开数据库（{type(exc).__name__}）"
@@ -88,7 +94,6 @@ class Hub:
         """The hub's key for hashing 双公示 records into content hashes; created on first use."""
         if self._content_secret is None:
             path = self.config.signing_key_path.with_name("content.key")
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not path.exists() and self._has_versions():
                 # Hashes already published were made with the lost key; a new one would make
                 # every 双公示 item look changed and send it again.
@@ -96,21 +101,23 @@ class Hub:
                     f"内容哈希密钥 {path} 丢失，而数据库中已有发布记录；请从备份恢复该文件"
                 )
             if not path.exists():
-                # Written aside and linked into place: a concurrent process either sees the
-                # whole key or none, and only one key ever wins.
-                tmp = path.with_name(f".content.key.{os.getpid()}")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(os.urandom(32))
-                    fh.flush()
-                    os.fsync(fh.fileno())
                 try:
-                    os.link(tmp, path)
-                except FileExistsError:
-                    pass
-                finally:
-                    tmp.unlink()
-            self._content_secret = path.read_bytes()
+                    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    create_once(path, os.urandom(32), 0o600)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"无法创建内容哈希密钥 {path}：{describe_os_error(exc)}"
+                    ) from None
+            try:
+                secret = path.read_bytes()
+            except OSError as exc:
+                problem = describe_os_error(exc)
+                raise ConfigError(f"内容哈希密钥 {path} 无法读取：{problem}") from None
+            if len(secret) != 32:
+                raise ConfigError(
+                    f"内容哈希密钥 {path} 已损坏（应为 32 字节）；请从备份恢复该文件"
+                )
+            self._content_secret = secret
         return self._content_secret
 
     def _has_versions(self) -> bool:
@@ -174,6 +181,34 @@ class Hub:
             raise BatchInputError(problems)
         return prepared
 
+    def preflight(self, names: Iterable[str]) -> None:
+        """Everything that can refuse a run, checked before its first send (DESIGN §9: exit 2,
+        nothing sent): the channels' configuration, the state directory, the signing key and
+        the store. What fails after the first send is reported as what it is (exit 1)."""
+        self.check_channels(names)
+        where = self.config.path or "内置默认配置"
+        problem = writable_dir_problem(self.state_dir)
+        if problem is None:
+            free = shutil.disk_usage(self.state_dir).free
+            if free < MIN_FREE_BYTES:
+                problem = f"磁盘空间不足（{self.state_dir} 所在磁盘仅剩 {free // 1024} KiB）"
+        if problem:
+            raise ConfigError(f"{where}：[hub] state_dir：{problem}；回执、检查点无法保存")
+        self.signing_key()
+        try:
+            self.store.check_writable()
+        except Exception as exc:  # sqlite3/psycopg errors wrapped by SQLAlchemy, OSError
+            raise ConfigError(
+                f"{where}：数据库不可写入（{type(exc).__name__}）；回执无法保存"
+            ) from None
+
+    def verifier_key(self) -> str:
+        """The verifier key auditors check checkpoints with, without creating a key."""
+        pub = self.state_dir / "hub.pub"
+        if pub.is_file():
+            return pub.read_text(encoding="utf-8").strip()
+        return self.signing_key().vkey()
+
     def check_channels(self, names: Iterable[str]) -> None:
         """Raise :class:`ConfigError` if a channel about to be used is not fully configured."""
         problems = []
@@ -199,12 +234,21 @@ def _secret_values(channels: Iterable[Channel]) -> list[str]:
 _file_handler: logging.Handler | None = None
 
 
+class _QuietFileHandler(logging.FileHandler):
+    """The state directory's log, best effort: a full disk or a read-only copy of the state must
+    not print ``--- Logging error ---`` tracebacks on a user's terminal; the user gets the hub's
+    own message about the failure instead."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 def _log_to_file(path: Path) -> None:
     """Log to the state directory; users see messages, operators read the log."""
     global _file_handler
     if _file_handler is not None:
         return
-    _file_handler = logging.FileHandler(path, encoding="utf-8")
+    _file_handler = _QuietFileHandler(path, encoding="utf-8", delay=True)
     _file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("heze_hub")
     root.addHandler(_file_handler)

@@ -158,9 +158,10 @@ class PortalChannel(Channel):
 
     # -- health --------------------------------------------------------------------------------
     def configuration_problems(self) -> list[str]:
-        """The token and the CMS address are needed in http mode only."""
+        """Static: the output folder must be writable. HTTP: the token and the CMS address."""
         if self.settings.mode == "static":
-            return []
+            problem = writable_dir_problem(self.output_dir)
+            return [problem] if problem else []
         problems = super().configuration_problems()
         if not self.settings.api_base:
             problems.append("http 模式缺少 api_base（门户网站内容管理系统接口地址）")
@@ -170,8 +171,7 @@ class PortalChannel(Channel):
         """Static: the output folder is writable. HTTP: configured and the CMS answers."""
         problems = self.configuration_problems()
         if self.settings.mode == "static":
-            problem = writable_dir_problem(self.output_dir)
-            return [*problems, problem] if problem else problems
+            return problems
         if problems:
             return problems
         url = f"{self.settings.api_base.rstrip('/')}/"

@@ -30,7 +30,7 @@ def audit(ctx: click.Context, year: int | None, show_met: bool, as_json: bool) -
     from heze_hub.rules.facts import TZ
 
     now = datetime.now(TZ)
-    with open_hub(ctx) as hub:
+    with open_hub(ctx, read_only=True) as hub:
         plugins = {name: ch.plugin_name for name, ch in hub.channels.items()}
         result = auditing.run_audit(hub.store, year or now.year, now, plugins)
     if as_json:
@@ -54,7 +54,7 @@ def annual(ctx: click.Context, year: int, as_json: bool) -> None:
     """政府信息公开工作年度报告：主动公开政府信息情况（国办公开办函〔2021〕30号 第二部分）。"""
     from heze_hub.rules import annual_report
 
-    with open_hub(ctx) as hub:
+    with open_hub(ctx, read_only=True) as hub:
         result = annual_report.annual_report(hub.store, year)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))

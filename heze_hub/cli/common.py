@@ -4,6 +4,7 @@ statuses (DESIGN §9), the Chinese names of delivery states and how one delivery
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from rich.markup import escape
 from heze_hub.config import load_config
 from heze_hub.delivery.outbox import Outcome
 from heze_hub.delivery.registry import PluginWarning
+from heze_hub.files import writable_dir_problem
 from heze_hub.hub import Hub
 
 out = Console(highlight=False, soft_wrap=True)
@@ -47,11 +49,12 @@ STATE_LABELS = {
 
 
 @contextmanager
-def open_hub(ctx: click.Context) -> Iterator[Hub]:
-    """Load configuration, plugins and store for one command."""
+def open_hub(ctx: click.Context, *, read_only: bool = False) -> Iterator[Hub]:
+    """Load configuration, plugins and store for one command; ``read_only`` for commands that
+    only read (they work on a read-only copy of the state and never create state)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PluginWarning)
-        hub = Hub(load_config(ctx.obj["config"]))
+        hub = Hub(load_config(ctx.obj["config"]), read_only=read_only)
     for w in caught:
         err.print(f"[yellow]警告[/]：{escape(str(w.message))}")
     try:
@@ -86,3 +89,19 @@ def outcome_line(o: Outcome) -> str:
     if o.note:
         text += f"  [dim]{escape(o.note)}[/]"
     return text
+
+
+def state_is_writable(ctx: click.Context) -> bool:
+    """Whether this hub's state directory and SQLite database can be written (not an auditor's
+    read-only copy)."""
+    config = load_config(ctx.obj["config"])
+    if not os.access(config.state_dir, os.W_OK):
+        return not config.state_dir.exists() and writable_dir_problem(config.state_dir) is None
+    db = config.state_dir / "hub.db"
+    return config.hub.database_url is not None or not db.exists() or os.access(db, os.W_OK)
+
+
+def show_problems(problems: list[str]) -> None:
+    """What a run could not finish after sending, one line each (exit status 1 follows)."""
+    for problem in problems:
+        err.print(f"[red]未完成[/]：{escape(problem)}")

@@ -17,7 +17,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from heze_hub.cli.common import ExitStatus, err, open_hub, out, outcome_dict, outcome_line
+from heze_hub.cli.common import (
+    ExitStatus,
+    err,
+    open_hub,
+    out,
+    outcome_dict,
+    outcome_line,
+    show_problems,
+)
 from heze_hub.delivery import runs as delivery
 from heze_hub.delivery.outbox import Outcome
 from heze_hub.errors import ConfigError
@@ -54,11 +62,12 @@ def publish(
         enabled = [
             n for n, c in hub.channels.items() if c.settings.enabled and (not only or n in only)
         ]
-        hub.check_channels(enabled)
+        hub.preflight(enabled)
         _warn_deadlines(hub, prepared)
         with _progress(len(prepared), as_json) as tick:
             report = delivery.publish(hub, prepared, only=only, on_done=tick)
         _show_run(report, as_json)
+        show_problems(report.problems)
         if report.failed:
             ctx.exit(ExitStatus.FAILED)
 
@@ -178,7 +187,7 @@ def channels(ctx: click.Context, check: bool, as_json: bool) -> None:
     """列出已安装的插件和已配置的渠道。"""
     from heze_hub.delivery.http import HttpClient
 
-    with open_hub(ctx) as hub:
+    with open_hub(ctx, read_only=True) as hub:
         rows = []
         http = HttpClient()
         for name, ch in hub.channels.items():

@@ -14,7 +14,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from heze_hub.cli.common import STATE_LABELS, ExitStatus, open_hub, out
+from heze_hub.cli.common import STATE_LABELS, ExitStatus, open_hub, out, state_is_writable
 from heze_hub.errors import InputError
 from heze_hub.store.receipts import FINISHED, ReceiptFilter, list_receipts
 
@@ -44,7 +44,7 @@ def receipts(
     if ctx.invoked_subcommand is not None:
         return
     flt = ReceiptFilter(index_no, channel, status, since.date() if since else None)
-    with open_hub(ctx) as hub:
+    with open_hub(ctx, read_only=True) as hub:
         rows = list_receipts(hub.store, flt)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -74,11 +74,16 @@ def receipts_export(ctx: click.Context, directory: Path) -> None:
 
     from heze_hub.receipts.bundle import export_bundle
 
-    with open_hub(ctx) as hub:
-        size, note = hub.write_checkpoint()
+    # An auditor's read-only copy of the state exports what its latest checkpoint covers; the
+    # hub itself signs the log as it is now first.
+    with open_hub(ctx, read_only=not state_is_writable(ctx)) as hub:
+        size, note = hub.store.latest_signed() if hub.read_only else hub.write_checkpoint()
         cp = export_bundle(directory, islice(hub.store.receipt_lines(), size), note,
-                           hub.signing_key().vkey())
+                           hub.verifier_key())
+        unsigned = hub.store.receipt_count() - cp.size
     out.print(f"已导出 {cp.size} 条回执到 {escape(str(directory))}（根哈希 {cp.root.hex()}）")
+    if unsigned > 0:
+        out.print(f"[yellow]提醒[/]：另有 {unsigned} 条回执尚无签名检查点（状态目录只读），未导出")
 
 
 @receipts.command("proof")

@@ -16,6 +16,7 @@ from heze_hub.cli.common import (
     out,
     outcome_dict,
     outcome_line,
+    show_problems,
 )
 from heze_hub.delivery import runs as delivery
 from heze_hub.errors import InputError
@@ -36,7 +37,7 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
     """查看投递及其状态。"""
     from heze_hub.rules.gate import credit_deadline_status
 
-    with open_hub(ctx) as hub:
+    with open_hub(ctx, read_only=True) as hub:
         rows = hub.store.deliveries_with_items(index_no)
         if index_no and not rows:
             raise InputError(f"索引号 {index_no} 没有投递记录")
@@ -113,5 +114,6 @@ def retry(
         for name in sorted(set(report.held)):
             err.print(f"[yellow]提醒[/]：渠道 {escape(name)} 已停用，"
                       f"其 {report.held.count(name)} 个未完成的投递未处理")
+        show_problems(report.problems)
         if report.failed:
             ctx.exit(ExitStatus.FAILED)

@@ -9,12 +9,14 @@ letting each channel it used finish its run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from heze_hub.delivery.engine import Deliverer
 from heze_hub.delivery.outbox import (
@@ -25,6 +27,7 @@ from heze_hub.delivery.outbox import (
     register_all,
 )
 from heze_hub.delivery.runtime import Runtime
+from heze_hub.errors import ConfigError, HubError, describe_os_error
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, now
 from heze_hub.store.schema import deliveries
@@ -43,14 +46,37 @@ class RunReport:
     #: Channels whose unfinished deliveries were left alone because the channel is disabled.
     held: list[str] = field(default_factory=list)
 
+    #: What failed after deliveries were sent (signing the checkpoint, rebuilding a feed), in
+    #: Chinese with what to do; the deliveries themselves are recorded.
+    problems: list[str] = field(default_factory=list)
+
     @property
     def failed(self) -> bool:
-        """Whether anything this run touched is not published: exit status 1."""
+        """Whether anything this run touched is not published, or the run could not finish it
+        (a checkpoint, a feed): exit status 1."""
         done = [o for reg in self.items for o in reg.done]
-        return any(
+        return bool(self.problems) or any(
             o.status in ("failed", "unconfirmed") or (o.status == "pending" and o.error)
             for o in [*self.outcomes, *done]
         )
+
+
+class RunInterrupted(HubError):
+    """The run stopped after its first delivery could have been sent (the store or the disk
+    failed under it). Exit status 1: something may have reached a channel, and everything
+    registered is in the outbox for ``hub retry``."""
+
+
+def _failure(exc: BaseException) -> str:
+    """What went wrong underneath a run, in a user's words."""
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
+    text = str(getattr(exc, "orig", None) or exc)
+    if "disk is full" in text or "No space left" in text:
+        return "磁盘空间不足"
+    if "readonly database" in text or "read-only" in text:
+        return "数据库只读"
+    return f"数据库错误（{type(exc).__name__}）"
 
 
 def publish(
@@ -67,16 +93,19 @@ def publish(
     """
     batch = list(prepared)
     report = RunReport()
-    report.items = hub.store.write(lambda conn: register_all(conn, hub, batch, only))
+    try:
+        report.items = hub.store.write(lambda conn: register_all(conn, hub, batch, only))
+    except (OSError, SQLAlchemyError) as exc:
+        raise ConfigError(f"无法登记本批发布：{_failure(exc)}；数据库未改变") from None
     futures: list[Future[Outcome]] = []
     used: set[str] = set()
-    with Deliverer(hub, on_done=on_done) as deliverer:
+    with _interrupted_after_sending(hub), Deliverer(hub, on_done=on_done) as deliverer:
         for reg in report.items:
             for row in reg.to_run:
                 used.add(row["channel"])
                 futures.append(deliverer.submit(row, reg.item))
         report.outcomes = [f.result() for f in futures]
-    _finish_run(hub, used)
+    _finish_run(hub, used, report)
     return report
 
 
@@ -108,12 +137,14 @@ def retry(
         if row["status"] == "failed" and not (row["retryable"] or include_failed):
             continue
         todo.append(row)
-    # Incomplete configuration is refused before anything is sent, as in hub publish.
-    hub.check_channels(sorted({r["channel"] for r in todo}))
+    # What can refuse the run is checked before anything is sent, as in hub publish.
+    hub.preflight(sorted({r["channel"] for r in todo}))
     futures: list[Future[Outcome]] = []
     used: set[str] = set()
     cache: dict[tuple[str, int], NormalizedItem] = {}
-    with Deliverer(hub, resend=resend, on_done=on_done) as deliverer:
+    with _interrupted_after_sending(hub), Deliverer(
+        hub, resend=resend, on_done=on_done
+    ) as deliverer:
         for row in todo:
             if row["status"] == "failed":
                 # Back to the outbox first, so a crash now loses nothing; conditional, so two
@@ -132,19 +163,49 @@ def retry(
             used.add(row["channel"])
             futures.append(deliverer.submit(row, cache[key]))
         report.outcomes = [f.result() for f in futures]
-    _finish_run(hub, used)
+    # A retry also finishes what an earlier run could not after sending (its checkpoint, a
+    # feed or a catalogue): with nothing left to deliver, every enabled channel finishes.
+    enabled = {n for n, c in hub.channels.items() if c.settings.enabled}
+    _finish_run(hub, used or enabled, report, sign=True)
     return report
 
 
-def _finish_run(hub: Runtime, used: set[str]) -> None:
+@contextmanager
+def _interrupted_after_sending(hub: Runtime) -> Iterator[None]:
+    """Report a store or disk failure during the deliveries as what it is (exit 1)."""
+    try:
+        yield
+    except (OSError, SQLAlchemyError) as exc:
+        log.error("run interrupted: %s", hub.scrub(repr(exc)))
+        raise RunInterrupted(
+            f"发布中断：{_failure(exc)}。部分内容可能已送达渠道；本批的每个投递都已登记，"
+            "排除故障后运行 hub retry 继续（已确认的投递不会重复发送）"
+        ) from None
+
+
+def _finish_run(hub: Runtime, used: set[str], report: RunReport, *, sign: bool = False) -> None:
+    """Sign the log and let each channel used finish its run; what fails is reported."""
     # Sign the log first, so the feed and the portal rebuilt below show the newest checkpoint.
-    if used:
-        hub.write_checkpoint()
+    if used or sign:
+        try:
+            hub.write_checkpoint()
+        except (HubError, OSError, SQLAlchemyError) as exc:
+            reason = exc.args[0] if isinstance(exc, HubError) else _failure(exc)
+            log.error("signing the checkpoint failed: %s", hub.scrub(repr(exc)))
+            report.problems.append(
+                f"回执已记录，但未能签署新的检查点：{hub.scrub(str(reason))}；"
+                "排除故障后运行 hub retry 补签"
+            )
     for name in used:
         try:
             hub.channels[name].finish_run()
         except Exception as exc:
             log.error("finish_run of %s failed: %s", name, hub.scrub(str(exc)))
+            reason = _failure(exc) if isinstance(exc, OSError | SQLAlchemyError) else str(exc)
+            report.problems.append(
+                f"渠道 {name} 收尾失败（如重建栏目页或订阅源）：{hub.scrub(reason)}；"
+                "排除故障后运行 hub retry"
+            )
 
 
 def finish_manually(

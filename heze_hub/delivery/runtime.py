@@ -2,7 +2,7 @@
 
 :class:`heze_hub.hub.Hub` assembles configuration, plugins, store and keys for one process and
 satisfies this protocol; delivery depends on the protocol, so it never imports the assembly above
-it, and a service or a worker can hand the engine whatever holds these five things.
+it, and a service or a worker can hand the engine whatever holds these few things.
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ class Runtime(Protocol):
         """``text`` with every configured secret replaced, for messages and receipts."""
         ...
 
-    def check_channels(self, names: Iterable[str]) -> None:
-        """Raise ``ConfigError`` if a channel about to be used is not fully configured."""
+    def preflight(self, names: Iterable[str]) -> None:
+        """Raise ``ConfigError`` if anything that could refuse a run using the channels ``names``
+        is not right — their configuration, the state directory, the signing key, the store —
+        so that a run is refused before its first send, never after."""
         ...
 
     def write_checkpoint(self) -> tuple[int, str]:

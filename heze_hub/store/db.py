@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, func, insert, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from heze_hub.items.model import NormalizedItem
 from heze_hub.store.schema import checkpoints, deliveries, items, metadata, receipts, versions
@@ -32,8 +34,19 @@ _WRITE_LOCK = 0x68657A65  # "heze": the advisory lock id of the hub's writers on
 class Store:
     """Database access. Reads run on the caller's thread; writes on the writer thread."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         self.url = url
+        self.read_only = read_only
+        self._queue: queue.Queue[tuple[Callable[[Connection], Any], Future[Any]] | None] = (
+            queue.Queue()
+        )
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
+        if read_only:
+            # An auditor's read-only copy, or a command that only reads: nothing is created,
+            # nothing written; a hub that has no database yet reads as an empty one.
+            self.engine = self.write_engine = _read_only_engine(url)
+            return
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # Two engines: the writer begins IMMEDIATE transactions on SQLite (taking the write lock
@@ -41,11 +54,6 @@ class Store:
         self.engine: Engine = _engine(url, write=False)
         self.write_engine: Engine = _engine(url, write=True)
         metadata.create_all(self.write_engine)
-        self._queue: queue.Queue[tuple[Callable[[Connection], Any], Future[Any]] | None] = (
-            queue.Queue()
-        )
-        self._writer: threading.Thread | None = None
-        self._lock = threading.Lock()
 
     # -- writing ---------------------------------------------------------------------------
     def write(self, op: Callable[[Connection], T]) -> T:
@@ -54,10 +62,20 @@ class Store:
 
     def submit(self, op: Callable[[Connection], T]) -> Future[T]:
         """Queue ``op`` for the writer; the future resolves once its transaction is durable."""
+        if self.read_only:
+            raise RuntimeError("a read-only store was asked to write")  # a bug, not input
         self._ensure_writer()
         fut: Future[T] = Future()
         self._queue.put((op, fut))
         return fut
+
+    def check_writable(self) -> None:
+        """Raise if the store cannot take a write now (a read-only file or database)."""
+        if self.read_only:
+            raise PermissionError("read-only store")
+        # An IMMEDIATE transaction on SQLite takes the write lock without writing anything.
+        with self.write_engine.begin():
+            pass
 
     def _ensure_writer(self) -> None:
         with self._lock:
@@ -280,6 +298,29 @@ def _engine(url: str, *, write: bool) -> Engine:
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK})")
 
     return engine
+
+
+def _read_only_engine(url: str) -> Engine:
+    """An engine that can only read ``url``; SQLite is opened ``mode=ro``, and ``immutable`` where
+    the folder is read-only and SQLite cannot set up its WAL index there."""
+    if not url.startswith("sqlite:///"):
+        return create_engine(url)
+    path = Path(url.removeprefix("sqlite:///")).resolve()
+    if not path.exists():
+        engine = create_engine("sqlite://")
+        metadata.create_all(engine)  # in memory: an empty hub
+        return engine
+    for flags in ("mode=ro", "mode=ro&immutable=1"):
+        engine = create_engine(
+            f"sqlite:///file:{urllib.parse.quote(str(path))}?{flags}&uri=true"
+        )
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+            return engine
+        except OperationalError:
+            engine.dispose()
+    return engine  # the last one; its error is reported where it is first used
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -24,7 +24,7 @@ from heze_hub.receipts.keyfile import load_or_create_key
 from heze_hub.receipts.merkle import TreeBuilder
 from heze_hub.receipts.signing import SigningKey, sign_checkpoint
 from heze_hub.rules.gate import gate_errors
-from heze_hub.store.db import Store
+from heze_hub.store.db import Store, describe_store_error
 from heze_hub.store.schema import versions
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class Hub:
             self.store = Store(config.database_url, read_only=read_only)
         except Exception as exc:  # a bad URL, a missing driver, an unreachable server
             raise ConfigError(
-                f"{where}：[hub] database_url：无法打开数据库（{type(exc).__name__}）"
+                f"{where}：[hub] database_url：无法打开数据库（{describe_store_error(exc)}）"
             ) from None
         self._content_secret: bytes | None = None
         self.info = HubInfo(
@@ -199,7 +199,7 @@ class Hub:
             self.store.check_writable()
         except Exception as exc:  # sqlite3/psycopg errors wrapped by SQLAlchemy, OSError
             raise ConfigError(
-                f"{where}：数据库不可写入（{type(exc).__name__}）；回执无法保存"
+                f"{where}：数据库不可写入（{describe_store_error(exc)}）；回执无法保存"
             ) from None
 
     def verifier_key(self) -> str:

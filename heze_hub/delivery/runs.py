@@ -27,9 +27,10 @@ from heze_hub.delivery.outbox import (
     register_all,
 )
 from heze_hub.delivery.runtime import Runtime
-from heze_hub.errors import ConfigError, HubError, describe_os_error
+from heze_hub.errors import ConfigError, HubError
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, now
+from heze_hub.store.db import describe_store_error
 from heze_hub.store.schema import deliveries
 from heze_hub.store.writes import FinishDelivery
 
@@ -67,18 +68,6 @@ class RunInterrupted(HubError):
     registered is in the outbox for ``hub retry``."""
 
 
-def _failure(exc: BaseException) -> str:
-    """What went wrong underneath a run, in a user's words."""
-    if isinstance(exc, OSError):
-        return describe_os_error(exc)
-    text = str(getattr(exc, "orig", None) or exc)
-    if "disk is full" in text or "No space left" in text:
-        return "磁盘空间不足"
-    if "readonly database" in text or "read-only" in text:
-        return "数据库只读"
-    return f"数据库错误（{type(exc).__name__}）"
-
-
 def publish(
     hub: Runtime,
     prepared: Iterable[PreparedItem],
@@ -96,7 +85,7 @@ def publish(
     try:
         report.items = hub.store.write(lambda conn: register_all(conn, hub, batch, only))
     except (OSError, SQLAlchemyError) as exc:
-        raise ConfigError(f"无法登记本批发布：{_failure(exc)}；数据库未改变") from None
+        raise ConfigError(f"无法登记本批发布：{describe_store_error(exc)}；数据库未改变") from None
     futures: list[Future[Outcome]] = []
     used: set[str] = set()
     with _interrupted_after_sending(hub), Deliverer(hub, on_done=on_done) as deliverer:
@@ -178,7 +167,7 @@ def _interrupted_after_sending(hub: Runtime) -> Iterator[None]:
     except (OSError, SQLAlchemyError) as exc:
         log.error("run interrupted: %s", hub.scrub(repr(exc)))
         raise RunInterrupted(
-            f"发布中断：{_failure(exc)}。部分内容可能已送达渠道；本批的每个投递都已登记，"
+            f"发布中断：{describe_store_error(exc)}。部分内容可能已送达渠道；本批的每个投递都已登记，"
             "排除故障后运行 hub retry 继续（已确认的投递不会重复发送）"
         ) from None
 
@@ -190,7 +179,7 @@ def _finish_run(hub: Runtime, used: set[str], report: RunReport, *, sign: bool =
         try:
             hub.write_checkpoint()
         except (HubError, OSError, SQLAlchemyError) as exc:
-            reason = exc.args[0] if isinstance(exc, HubError) else _failure(exc)
+            reason = exc.args[0] if isinstance(exc, HubError) else describe_store_error(exc)
             log.error("signing the checkpoint failed: %s", hub.scrub(repr(exc)))
             report.problems.append(
                 f"回执已记录，但未能签署新的检查点：{hub.scrub(str(reason))}；"
@@ -201,7 +190,8 @@ def _finish_run(hub: Runtime, used: set[str], report: RunReport, *, sign: bool =
             hub.channels[name].finish_run()
         except Exception as exc:
             log.error("finish_run of %s failed: %s", name, hub.scrub(str(exc)))
-            reason = _failure(exc) if isinstance(exc, OSError | SQLAlchemyError) else str(exc)
+            lower = isinstance(exc, OSError | SQLAlchemyError)
+            reason = describe_store_error(exc) if lower else str(exc)
             report.problems.append(
                 f"渠道 {name} 收尾失败（如重建栏目页或订阅源）：{hub.scrub(reason)}；"
                 "排除故障后运行 hub retry"

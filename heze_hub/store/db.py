@@ -23,6 +23,7 @@ from sqlalchemy import Connection, create_engine, event, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from heze_hub.errors import describe_os_error
 from heze_hub.items.model import NormalizedItem
 from heze_hub.store.schema import checkpoints, deliveries, items, metadata, receipts, versions
 from heze_hub.store.writes import NEXT_SEQ, FinishDelivery, finish_deliveries
@@ -268,6 +269,20 @@ class Store:
         if row is None:
             return 0, []
         return row.size, [bytes.fromhex(h) for h in json.loads(row.frontier)]
+
+
+def describe_store_error(exc: BaseException) -> str:
+    """What went wrong with the store or the disk under it, in a user's words."""
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
+    text = str(getattr(exc, "orig", None) or exc)
+    if "disk is full" in text or "No space left" in text:
+        return "磁盘空间不足"
+    if "readonly database" in text or "read-only" in text:
+        return "数据库只读"
+    if "not a database" in text:
+        return "数据库文件已损坏或不是 SQLite 数据库"
+    return f"数据库错误（{type(exc).__name__}）"
 
 
 def chunks(values: list[str], size: int = 2000) -> list[list[str]]:

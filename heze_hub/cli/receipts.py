@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from heze_hub.cli.common import STATE_LABELS, ExitStatus, open_hub, out, state_is_writable
-from heze_hub.errors import InputError
+from heze_hub.errors import InputError, describe_os_error
 from heze_hub.store.receipts import FINISHED, ReceiptFilter, list_receipts
 
 
@@ -135,14 +135,14 @@ def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], vkey: s
     from heze_hub.receipts.signing import NoteError, parse_vkey
     from heze_hub.receipts.verify import verify_bundle
 
-    if vkey and Path(vkey).is_file():
-        vkey = Path(vkey).read_text(encoding="utf-8").strip()
+    if vkey and _is_file(vkey):
+        vkey = _option_text(Path(vkey), "--key").strip()
     if vkey:
         try:
             parse_vkey(vkey)
         except NoteError as exc:
             raise InputError(f"--key：{exc}") from None
-    report = verify_bundle(directory, [k.read_text(encoding="utf-8") for k in known], vkey=vkey)
+    report = verify_bundle(directory, [_option_text(k, "--known") for k in known], vkey=vkey)
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -156,3 +156,22 @@ def verify(ctx: click.Context, directory: Path, known: tuple[Path, ...], vkey: s
             out.print(f"  [dim]说明：{escape(n)}[/]")
     if not report.ok:
         ctx.exit(ExitStatus.FAILED)
+
+
+def _is_file(value: str) -> bool:
+    try:
+        return Path(value).is_file()
+    except (OSError, ValueError):  # a NUL or an over-long name: not a file, a key string
+        return False
+
+
+def _option_text(path: Path, option: str) -> str:
+    """A small text file an option names (a checkpoint, a key), as UTF-8, or a clear error."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{option} {path}：不是 UTF-8 文本文件（检查点和公钥都是 hub 写出的 UTF-8 文本）"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{option} {path}：无法读取（{describe_os_error(exc)}）") from None

@@ -65,8 +65,8 @@ def _fresh(tmp: Path) -> Path:
 
 
 # bench/fuzz_verify.py sets HUB_FUZZ_EXAMPLES for a longer run of the same property.
-@settings(max_examples=int(os.environ.get("HUB_FUZZ_EXAMPLES", "150")), deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("HUB_FUZZ_EXAMPLES", "150")), deadline=None,
+          derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(changes=st.lists(damage(), min_size=1, max_size=3),
        known=st.one_of(st.just(KEPT), st.text(max_size=200)))
 def test_a_damaged_bundle_gives_findings_not_a_crash(tmp_path: Path, changes, known) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from heze_hub.errors import InputError
 from heze_hub.files import file_sha256
 from heze_hub.items.credit_record import parse_credit_record, public_record
-from heze_hub.items.load import LoadedItem
+from heze_hub.items.load import LoadedItem, os_reason
 from heze_hub.items.masking import mask_personal_data, redact, redact_proposal_reply
 from heze_hub.items.model import Attachment, NormalizedItem
 from heze_hub.items.render import derive_summary, render_markdown, summary_problem
@@ -128,9 +128,14 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
             raise InputError(f"{where}：{exc}", file=where, field=exc.field) from None
         credit_public = public_record(credit)
 
-    attachments = tuple(
-        _attachment(loaded.path, a.path, public(clean_text(a.title)), fail) for a in f.attachments
-    )
+    try:
+        attachments = tuple(
+            _attachment(loaded.path, a.path, public(clean_text(a.title)), fail)
+            for a in f.attachments
+        )
+    except (OSError, RuntimeError, ValueError) as exc:  # no permission, a link loop, I/O errors
+        reason = os_reason(exc) if isinstance(exc, OSError) else "符号链接循环或路径无效"
+        raise fail("attachments", f"附件无法读取（{reason}）") from None
 
     content: dict[str, Any] = {
         "title": title,

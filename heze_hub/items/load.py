@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import re
 import stat
 import tomllib
@@ -264,12 +265,12 @@ def load_item(path: Path) -> LoadedItem:
 
     Nothing but :class:`InputError` is raised, whatever the file holds.
     """
-    where = _show(str(path), limit=None)
+    where = _show_path(path)
     if where != str(path):
         # Bytes that are not UTF-8 in the name (os.fsdecode's surrogates) or control characters:
         # such a name cannot be shown, stored or sent; renaming the file is the fix.
         raise InputError(
-            f"{where}：文件名中有无法显示的字符（非 UTF-8 编码或控制字符），请改名后重试",
+            f"{where}：路径中有无法显示的字符（非 UTF-8 编码或控制字符），请改名后重试",
             file=where,
         )
     try:
@@ -289,6 +290,12 @@ def load_item(path: Path) -> LoadedItem:
         raise InputError(f"{where}：无法读取（{os_reason(exc)}）", file=where) from None
     except (ValueError, RuntimeError):  # a NUL in the name; a symbolic link loop (3.11)
         raise InputError(f"{where}：无法读取（文件名无效或符号链接循环）", file=where) from None
+    if _SURROGATE.search(str(resolved)):  # the name is fine, a folder above it is not
+        raise InputError(
+            f"{where}：所在目录的路径中有非 UTF-8 编码的名称（{_show_path(resolved.parent)}），"
+            "请移到名称正常的目录后重试",
+            file=where,
+        )
     if len(raw_bytes) > MAX_FILE_BYTES:
         raise InputError(
             f"{where}：文件过大（{max(st.st_size, len(raw_bytes)) // 1024} KiB），信息文件不得超过 "
@@ -348,6 +355,12 @@ def _show(value: str, limit: int | None = 60) -> str:
         for c in (value if limit is None else value[: limit + 1])
     )
     return shown if limit is None or len(value) <= limit else shown[:limit] + "…"
+
+
+def _show_path(path: Path) -> str:
+    """A path as a message may quote it: bytes that are not UTF-8 as ``\\xNN``, control
+    characters as ``\\uNNNN``; equal to ``str(path)`` for every ordinary path."""
+    return _show(os.fsencode(path).decode("utf-8", "backslashreplace"), limit=None)
 
 
 def _codepoint(c: str) -> str:

@@ -598,7 +598,21 @@ def test_file_name_that_is_not_utf8(tmp_path: Path) -> None:
         load_item(path)
     message = str(info.value)
     message.encode("utf-8")  # printable: the undecodable bytes are shown as escapes
-    assert "改名" in message
+    assert "\\xb9\\xab\\xb8\\xe6.md" in message and "改名" in message
+
+
+def test_folder_name_that_is_not_utf8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / os.fsdecode(b"\xb9\xab")
+    folder.mkdir()
+    (folder / "item.md").write_text(md(FRONT), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_item(folder / "item.md")
+    assert "\\xb9\\xab/item.md" in str(info.value)
+    monkeypatch.chdir(folder)  # "hub publish item.md" run inside that folder
+    with pytest.raises(InputError) as info:
+        load_item(Path("item.md"))
+    assert "\\xb9\\xab" in str(info.value) and "目录" in str(info.value)
+    str(info.value).encode("utf-8")
 
 
 def test_file_name_with_a_control_character(tmp_path: Path) -> None:

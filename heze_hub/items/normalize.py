@@ -133,8 +133,12 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
             _attachment(loaded.path, a.path, public(clean_text(a.title)), fail)
             for a in f.attachments
         )
+        for a in attachments:
+            a.source.encode("utf-8")  # a link may lead to a file name that is not UTF-8
     except (OSError, RuntimeError, ValueError) as exc:  # no permission, a link loop, I/O errors
-        reason = os_reason(exc) if isinstance(exc, OSError) else "符号链接循环或路径无效"
+        reason = (os_reason(exc) if isinstance(exc, OSError)
+                  else "文件名不是 UTF-8 编码" if isinstance(exc, UnicodeError)
+                  else "符号链接循环或路径无效")
         raise fail("attachments", f"附件无法读取（{reason}）") from None
 
     content: dict[str, Any] = {

@@ -590,6 +590,16 @@ def test_attachment_behind_a_symlink_loop(tmp_path: Path) -> None:
     assert info.value.field == "attachments" and "无法读取" in str(info.value)
 
 
+def test_attachment_linked_to_a_name_that_is_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / os.fsdecode(b"\xb9\xab.pdf")).write_bytes(b"%PDF")
+    (tmp_path / "a.pdf").symlink_to(os.fsdecode(b"\xb9\xab.pdf"))
+    front = {**FRONT, "attachments": '[{path = "a.pdf", title = "附件"}]'}
+    loaded = load_item(write_md(tmp_path, front))
+    with pytest.raises(InputError) as info:  # the name would not encode in the hash or the store
+        normalize(loaded)
+    assert info.value.field == "attachments" and "UTF-8" in str(info.value)
+
+
 def test_file_name_that_is_not_utf8(tmp_path: Path) -> None:
     name = os.fsdecode(b"\xb9\xab\xb8\xe6.md")  # GBK for 公告.md, as an unzip may leave it
     path = tmp_path / name

@@ -74,16 +74,21 @@ _OS_ERRORS = {
     errno.EACCES: "没有权限",
     errno.EPERM: "操作不被允许",
     errno.ENOENT: "文件或目录不存在",
-    errno.EISDIR: "目标是一个目录",
+    errno.EISDIR: "这是一个目录",
     errno.ENOTDIR: "路径中有一段不是目录",
-    errno.EIO: "磁盘读写错误",
+    errno.EIO: "读写时发生输入输出错误",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.ELOOP: "符号链接循环",
+    errno.ENXIO: "设备不存在",
+    errno.ENODEV: "设备不存在",
 }
 
 
-def describe_os_error(exc: OSError) -> str:
-    """A file system error in a user's words: ``磁盘空间不足（/var/hub/hub.key）``."""
-    what = _OS_ERRORS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
-    where = exc.filename
+def describe_os_error(exc: OSError, *, with_path: bool = True) -> str:
+    """A file system error in a user's words (the system's own text may be English):
+    ``磁盘空间不足（/var/hub/hub.key）``; without the path where the message names it already."""
+    what = _OS_ERRORS.get(exc.errno or 0) or f"系统错误 {exc.errno}"
+    where = exc.filename if with_path else None
     return f"{what}（{where}）" if where else what
 
 

@@ -14,10 +14,27 @@ feedgen pitfalls handled here (DESIGN §11): entries are added in order with
 ``order="append"``; every date is timezone-aware; ``rel="self"`` is added before
 ``rel="alternate"``; Atom entries get one link; XML-illegal characters are stripped before lxml
 sees them; files are written to a temporary file and renamed.
+
+Escaping for the reader. lxml escapes for XML, but many readers take the text of an element as
+HTML and render it, so a title or summary holding ``<img src=x onerror=…>`` would become live
+markup in a reader that does not clean HTML. Every field is therefore written for the context a
+reader will use it in:
+
+- the entry title and the summary are HTML: RSS ``<title>`` and ``<description>`` carry
+  HTML-escaped text (RSS readers render both as HTML), and Atom ``<title>`` and ``<summary>``
+  carry the same with ``type="html"``, so a reader that honours the type and one that renders
+  any text as HTML show the same characters and run nothing;
+- fields that have no HTML form — categories, the author (``dc:creator``, Atom ``<name>``), the
+  feed's own title and description from the settings — get ``<``, ``>`` and ``&`` as their
+  full-width forms ``＜ ＞ ＆``, which read the same as text or as HTML (and are the usual
+  forms in Chinese text anyway);
+- the body (``content:encoded``, Atom ``<content type="html">``) is the sanitized HTML of
+  DESIGN §3.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from collections.abc import Callable
@@ -68,6 +85,20 @@ def xml_text(value: object) -> str:
     return _XML_ILLEGAL.sub("", "" if value is None else str(value))
 
 
+def html_text(value: object) -> str:
+    """Text for an element readers render as HTML: XML-legal and HTML-escaped."""
+    return html.escape(xml_text(value), quote=True)
+
+
+_MARKUP_TO_FULLWIDTH = {ord("<"): "＜", ord(">"): "＞", ord("&"): "＆"}
+
+
+def name_text(value: object) -> str:
+    """Text for a field with no HTML form (a category, an author): the characters that start
+    markup or an entity become their full-width forms, inert as text and as HTML."""
+    return xml_text(value).translate(_MARKUP_TO_FULLWIDTH)
+
+
 def entry_guid(index_no: str) -> str:
     """The guid and Atom id of an item: the same for every version."""
     return f"urn:heze-hub:item:{index_no}"
@@ -114,13 +145,13 @@ class RssChannel(Channel):
         published = to_shanghai(item.published_at)
         return {
             "guid": entry_guid(item.index_no),
-            "title": xml_text(item.title),
+            "title": html_text(item.title),
             "link": self.hub.item_url(item.index_no),
             "published": published.isoformat(),
             "updated": published.isoformat(),
-            "author": xml_text(item.department),
-            "categories": [xml_text(c) for c in self._categories(item)],
-            "summary": xml_text(item.summary),
+            "author": name_text(item.department),
+            "categories": [name_text(c) for c in self._categories(item)],
+            "summary": html_text(item.summary),
             "content_html": xml_text(item.body_html),
             "version": item.version,
         }
@@ -172,12 +203,12 @@ class RssChannel(Channel):
 
     def _feed(self, items: list[NormalizedItem], file_name: str, checkpoint: str) -> FeedGenerator:
         fg = FeedGenerator()
-        fg.register_extension("hub", CheckpointExtension, None)
+        fg.register_extension("hub", CheckpointExtension, HtmlTitleExtension)
         fg.load_extension("dc", atom=False, rss=True)
         site = f"{self.hub.public_url.rstrip('/')}/"
         fg.id(site)
-        fg.title(xml_text(self.settings.title))
-        fg.description(xml_text(self.settings.description) or xml_text(self.settings.title))
+        fg.title(name_text(self.settings.title))
+        fg.description(name_text(self.settings.description) or name_text(self.settings.title))
         # The RSS <channel><link> is the href of the last link() call: self first (§11).
         media = "application/rss+xml" if file_name == RSS_FILE else "application/atom+xml"
         fg.link(href=self.feed_url(file_name), rel="self", type=media)
@@ -196,7 +227,7 @@ class RssChannel(Channel):
     def _entry(self, fe: Any, item: NormalizedItem) -> None:
         entry = self.render(item)
         fe.guid(entry["guid"], permalink=False)  # also the Atom id
-        fe.title(entry["title"])
+        fe.title(entry["title"])  # HTML-escaped; Atom: type="html" (HtmlTitleExtension)
         fe.link(href=entry["link"])  # one link only: feedgen 1.0 drops rel on Atom entry links
         when = to_shanghai(item.published_at)
         fe.published(when)
@@ -207,7 +238,7 @@ class RssChannel(Channel):
             fe.category(term=term)
         fe.content(entry["content_html"], type="html")
         if entry["summary"]:
-            fe.summary(entry["summary"])
+            fe.summary(entry["summary"], type="html")  # HTML-escaped text
 
     @staticmethod
     def _categories(item: NormalizedItem) -> list[str]:
@@ -246,6 +277,20 @@ class CheckpointExtension(BaseExtension):
     def extend_atom(self, feed: Any) -> Any:
         self._add(feed)
         return feed
+
+
+class HtmlTitleExtension(BaseExtension):
+    """Marks an Atom entry's ``<title>`` as ``type="html"``: feedgen cannot, and the title is
+    written HTML-escaped for RSS readers, which render it as HTML."""
+
+    def extend_atom(self, entry: Any) -> Any:
+        for child in entry:
+            if etree.QName(child).localname == "title":
+                child.set("type", "html")
+        return entry
+
+    def extend_rss(self, item: Any) -> Any:
+        return item
 
 
 @hookimpl

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from heze_hub.errors import InputError
+from heze_hub.errors import InputError, describe_os_error
 from heze_hub.files import file_sha256
 from heze_hub.items.credit_record import parse_credit_record, public_record
 from heze_hub.items.load import LoadedItem
@@ -130,10 +130,18 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
             raise InputError(f"{where}：{exc}", file=where, field=exc.field) from None
         credit_public = public_record(credit)
 
-    attachments = tuple(
-        _attachment(loaded.path, a.path, public(clean_text(a.title)), public, fail)
-        for a in f.attachments
-    )
+    try:
+        attachments = tuple(
+            _attachment(loaded.path, a.path, public(clean_text(a.title)), public, fail)
+            for a in f.attachments
+        )
+        for a in attachments:
+            a.source.encode("utf-8")  # a link may lead to a file name that is not UTF-8
+    except (OSError, RuntimeError, ValueError) as exc:  # no permission, a link loop, I/O errors
+        reason = (describe_os_error(exc, with_path=False) if isinstance(exc, OSError)
+                  else "文件名不是 UTF-8 编码" if isinstance(exc, UnicodeError)
+                  else "符号链接循环或路径无效")
+        raise fail("attachments", f"附件无法读取（{reason}）") from None
 
     content: dict[str, Any] = {
         "title": title,

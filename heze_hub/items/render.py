@@ -4,6 +4,20 @@ The body is rendered once per item version; every channel receives the same HTML
 markdown-it-py renders CommonMark with tables and strikethrough, with raw HTML *off* (an author's
 ``<script>`` shows up as text), and nh3 (ammonia) then enforces an allow-list anyway, so a bug or
 a future option in the renderer cannot open a hole.
+
+The work one body may ask for is bounded, and a body past a bound is refused rather than
+rendered slowly, cut or silently shortened (:func:`body_problem`; the loader checks it, and
+:func:`render_markdown` checks it again on what it renders):
+
+- :data:`MAX_BODY_CHARS` characters (200,000: about ten long policy documents; a few seconds of
+  rendering in the worst case, where a 20,000-column table took 40 s and made a 20 MB feed entry);
+- :data:`MAX_TABLE_COLUMNS` columns per table and :data:`MAX_TABLE_CELLS` cells in all tables of
+  the body (each cell costs the parser tens of microseconds, and a short row is padded to the
+  header's width, so a few kilobytes of ``|`` can ask for millions of cells); larger tables
+  belong in an attachment (a spreadsheet);
+- :data:`MAX_BODY_DEPTH` block quotes and lists nested in each other. markdown-it stops parsing
+  at 20 nested blocks and *drops* the rest of the body without a word; the bound is below that
+  (a list costs the parser two levels), so nothing an author wrote can vanish.
 """
 
 from __future__ import annotations
@@ -17,11 +31,18 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from heze_hub.errors import InputError
+
 __all__ = [
     "ALLOWED_ATTRIBUTES",
     "ALLOWED_TAGS",
+    "MAX_BODY_CHARS",
+    "MAX_BODY_DEPTH",
+    "MAX_TABLE_CELLS",
+    "MAX_TABLE_COLUMNS",
     "SUMMARY_LIMIT",
     "RenderedBody",
+    "body_problem",
     "derive_summary",
     "render_markdown",
     "sanitize_html",
@@ -29,6 +50,17 @@ __all__ = [
 ]
 
 SUMMARY_LIMIT = 100
+
+#: Characters a Markdown body may have (see the module docstring for all four bounds).
+MAX_BODY_CHARS = 200_000
+#: Columns one table may have.
+MAX_TABLE_COLUMNS = 100
+#: Cells (header cells included) all tables of one body may have together.
+MAX_TABLE_CELLS = 20_000
+#: Block quotes and lists nested in each other.
+MAX_BODY_DEPTH = 8
+_CONTAINERS = frozenset({"blockquote_open", "bullet_list_open", "ordered_list_open"})
+_CONTAINER_ENDS = frozenset({"blockquote_close", "bullet_list_close", "ordered_list_close"})
 
 ALLOWED_TAGS = frozenset(
     {
@@ -64,6 +96,15 @@ def _md() -> MarkdownIt:
     md.add_render_rule("s_open", lambda *_: "<del>")
     md.add_render_rule("s_close", lambda *_: "</del>")
     return md
+
+
+@functools.cache
+def _block_md() -> MarkdownIt:
+    # The same dialect without inline parsing: tables and nesting are block structure, and the
+    # block pass alone costs about half of a full render.
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).disable(
+        "inline"
+    )
 
 
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
@@ -163,11 +204,74 @@ def _plain_text(tokens: list[Token]) -> str:
     return "\n\n".join(b for b in blocks if b.strip())
 
 
+# --- bounds --------------------------------------------------------------------------------------
+def body_problem(md: str) -> str | None:
+    """Why the Markdown body ``md`` is past the bounds of the module docstring, in Chinese and
+    naming the bound, or ``None`` when it is within them. Costs one block-level parse."""
+    if len(md) > MAX_BODY_CHARS:
+        return (
+            f"正文过长：{len(md)} 字，最多 {MAX_BODY_CHARS} 字；"
+            "更长的内容请作为附件（attachments）提供"
+        )
+    return _tokens_problem(_block_md().parse(md))
+
+
+def _tokens_problem(tokens: list[Token]) -> str | None:
+    depth = cells = 0
+    table_line = columns = None
+    for tok in tokens:
+        t = tok.type
+        if t in _CONTAINERS:
+            depth += 1
+            if depth > MAX_BODY_DEPTH:
+                return (
+                    f"正文第 {_line(tok)} 行：引用（>）和列表嵌套超过 {MAX_BODY_DEPTH} 层；"
+                    "请减少嵌套层数"
+                )
+        elif t in _CONTAINER_ENDS:
+            depth -= 1
+        elif t == "table_open":
+            table_line, columns = _line(tok), 0
+        elif t == "th_open":
+            columns = (columns or 0) + 1
+            if columns > MAX_TABLE_COLUMNS:
+                return (
+                    f"正文第 {table_line} 行的表格超过 {MAX_TABLE_COLUMNS} 列；"
+                    "更宽的表格请作为附件（如电子表格）提供"
+                )
+        if t in ("th_open", "td_open"):
+            cells += 1
+            if cells > MAX_TABLE_CELLS:
+                return (
+                    f"正文中的表格共超过 {MAX_TABLE_CELLS} 个单元格（至第 {table_line} 行的表格；"
+                    "缺列的行按表头列数补齐计算）；更大的表格请作为附件（如电子表格）提供"
+                )
+    return None
+
+
+def _line(tok: Token) -> int:
+    return tok.map[0] + 1 if tok.map else 1
+
+
 def render_markdown(md: str) -> RenderedBody:
     """Render a Markdown body (CommonMark + tables + strikethrough, raw HTML shown as text) to
-    sanitized HTML and to plain text. Mask personal data *before* calling this."""
+    sanitized HTML and to plain text. Mask personal data *before* calling this.
+
+    :raises InputError: (field ``body``) if the body is past the bounds of the module docstring.
+    """
+    md = md or ""
+    # Masking and redaction may lengthen a body that passed the loader's check a little
+    # (``×××`` for a one-character name), hence the slack on this second check.
+    problem = (
+        f"正文过长：{len(md)} 字，最多 {MAX_BODY_CHARS} 字"
+        if len(md) > 2 * MAX_BODY_CHARS
+        else None
+    )
     parser = _md()
-    tokens = parser.parse(md or "")
+    tokens = [] if problem else parser.parse(md)
+    problem = problem or _tokens_problem(tokens)
+    if problem:
+        raise InputError(f"字段 body（正文）：{problem}", field="body")
     html = sanitize_html(parser.renderer.render(tokens, parser.options, {}))
     return RenderedBody(html=html, text=_plain_text(tokens))
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import feedparser
+import lxml.html
 from lxml import etree
 
 from heze_hub.delivery.http import HttpClient
@@ -250,3 +252,81 @@ def test_registers_through_the_hook():
     rss.register_channels(registered.append)
     assert registered == [RssChannel]
     assert RssChannel.plugin_name == "rss"
+
+
+# --- escaping for the reader: text never becomes markup --------------------------------------
+PAYLOAD = "<img src=x onerror=alert(1)>"
+#: Elements that carry HTML on purpose (the sanitized body) or machine text (the checkpoint).
+_HTML_ELEMENTS = {"content", "encoded", "checkpoint"}
+
+
+def hostile_feeds(tmp_path):
+    channel = channel_for(tmp_path, title="订阅" + PAYLOAD, description="说明" + PAYLOAD)
+    item = make(
+        1,
+        title=f"关于{PAYLOAD}的公告 A&B “引号” <b>粗</b> &amp;",
+        summary=f"概述{PAYLOAD}，&lt;script&gt; 与 A&B。",
+        department="菏泽市" + PAYLOAD + "局",
+        topics=("主题" + PAYLOAD, "A&B"),
+    )
+    channel.publish(item, context())
+    return item, feeds(tmp_path)
+
+
+def _no_markup(value: str) -> bool:
+    """True if ``value``, parsed as HTML, is text only: not one element."""
+    return len(lxml.html.fragment_fromstring(value or "", create_parent="div")) == 0
+
+
+def test_raw_xml_of_both_feeds_carries_no_markup_outside_the_body(tmp_path):
+    hostile_feeds(tmp_path)
+    for name in ("feed.xml", "atom.xml"):
+        root = etree.parse(str(tmp_path / "public" / name)).getroot()
+        assert "onerror" in (tmp_path / "public" / name).read_text(encoding="utf-8")
+        for element in root.iter("*"):
+            local = etree.QName(element).localname
+            if local in _HTML_ELEMENTS:
+                continue
+            # What the XML holds once read: no "<" that an HTML reader would take as a tag.
+            assert "<" not in (element.text or ""), (name, local, element.text)
+            for attr, value in element.attrib.items():
+                assert "<" not in value, (name, local, attr, value)
+
+
+def test_atom_title_and_summary_are_typed_html(tmp_path):
+    hostile_feeds(tmp_path)
+    root = etree.parse(str(tmp_path / "public" / "atom.xml")).getroot()
+    entry = root.find(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}title").get("type") == "html"
+    assert entry.find(f"{ATOM}summary").get("type") == "html"
+    assert entry.find(f"{ATOM}content").get("type") == "html"
+
+
+def test_feedparser_shows_the_payload_as_text_in_both_feeds(tmp_path):
+    item, (rss_feed, atom_feed) = hostile_feeds(tmp_path)
+    for feed in (rss_feed, atom_feed):
+        entry = feed.entries[0]
+        for detail, original in ((entry.title_detail, item.title),
+                                 (entry.summary_detail, item.summary)):
+            assert detail.type == "text/html"
+            assert "<img" not in detail.value and "&lt;img" in detail.value
+            assert _no_markup(detail.value)
+            # A reader rendering the HTML shows exactly the text of the item.
+            assert html.unescape(detail.value) == original
+        # No HTML form: the markup characters are full-width, whatever the reader does.
+        assert entry.author == "菏泽市＜img src=x onerror=alert(1)＞局"
+        terms = [t.term for t in entry.tags]
+        assert "主题＜img src=x onerror=alert(1)＞" in terms and "A＆B" in terms
+        assert all("<" not in t and "&" not in t for t in terms)
+        assert "<" not in feed.feed.title and "＜img" in feed.feed.title
+    assert "<" not in rss_feed.feed.description
+
+
+def test_plain_chinese_text_is_unchanged(tmp_path):
+    channel = channel_for(tmp_path)
+    item = make(3, title="关于2018年度（第一批）“双随机”抽查结果的公示",
+                summary="公布抽查结果：合格率98%。")
+    channel.publish(item, context())
+    for feed in feeds(tmp_path):
+        assert feed.entries[0].title == item.title
+        assert feed.entries[0].summary == item.summary

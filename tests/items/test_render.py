@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
+from heze_hub.errors import InputError
 from heze_hub.items.render import (
+    MAX_BODY_CHARS,
+    MAX_BODY_DEPTH,
+    MAX_TABLE_CELLS,
+    MAX_TABLE_COLUMNS,
     RenderedBody,
+    body_problem,
     derive_summary,
     render_markdown,
     sanitize_html,
@@ -258,3 +267,116 @@ def test_summary_problem(summary: str, title: str, message: str | None) -> None:
         assert problem is None
     else:
         assert problem is not None and message in problem
+
+
+# --- bounds on the work of one body ---------------------------------------------------------------
+def _table(columns: int, rows: int, row: str | None = None) -> str:
+    head = "|" + "列|" * columns + "\n|" + "-|" * columns + "\n"
+    return head + ((row if row is not None else "|" + "1|" * columns) + "\n") * rows
+
+
+def _nested(kinds: tuple[str, ...]) -> str:
+    """Block quotes (q), bullet lists (l) and ordered lists (o) nested in this order, with a
+    paragraph and a table at the bottom and a paragraph after all of them."""
+    prefix, lines = "", []
+    for n, kind in enumerate(kinds):
+        marker, indent = {"q": ("> ", "> "), "l": ("- ", "  "), "o": ("1. ", "   ")}[kind]
+        lines.append(f"{prefix}{marker}第{n}层")
+        prefix += indent
+    lines += [prefix, prefix + "最深处的文字。", prefix, prefix + "|甲|乙|", prefix + "|-|-|",
+              prefix + "|格一|格二|"]
+    return "\n".join(lines) + "\n\n末尾段落。\n"
+
+
+def test_the_wide_table_of_issue_10_is_refused_quickly() -> None:
+    # 20,000 columns took 40 s to render and made a feed entry lxml refused.
+    body = "各单位：\n\n" + _table(20_000, 1)
+    start = time.perf_counter()
+    problem = body_problem(body)
+    assert problem is not None and f"超过 {MAX_TABLE_COLUMNS} 列" in problem
+    assert "第 3 行" in problem
+    with pytest.raises(InputError) as info:
+        render_markdown(body)
+    assert info.value.field == "body" and "正文" in str(info.value)
+    assert time.perf_counter() - start < 10
+
+
+def test_table_at_the_column_bound_renders() -> None:
+    body = _table(MAX_TABLE_COLUMNS, 3)
+    assert body_problem(body) is None
+    assert render_markdown(body).html.count("<th>") == MAX_TABLE_COLUMNS
+
+
+def test_cells_are_counted_with_the_padding_of_short_rows() -> None:
+    # A row of "|" is padded to the header's width: 3 bytes of input ask for 100 cells.
+    rows = MAX_TABLE_CELLS // MAX_TABLE_COLUMNS
+    assert body_problem(_table(MAX_TABLE_COLUMNS, rows - 1, row="|")) is None
+    problem = body_problem(_table(MAX_TABLE_COLUMNS, rows, row="|"))
+    assert problem is not None and f"超过 {MAX_TABLE_CELLS} 个单元格" in problem
+
+
+def test_cells_of_all_tables_count_together() -> None:
+    half = _table(50, MAX_TABLE_CELLS // 100)  # 50 header cells + rows × 50: just over half
+    assert body_problem(half) is None
+    assert body_problem(half + "\n正文。\n\n" + half) is not None
+
+
+def test_body_length_bound() -> None:
+    assert body_problem("正" * MAX_BODY_CHARS) is None
+    problem = body_problem("正" * (MAX_BODY_CHARS + 1))
+    assert problem is not None and f"最多 {MAX_BODY_CHARS} 字" in problem and "附件" in problem
+
+
+def test_render_refuses_a_body_far_past_the_length_bound_without_parsing_it() -> None:
+    with pytest.raises(InputError):
+        render_markdown("[" * (2 * MAX_BODY_CHARS + 1))
+
+
+@pytest.mark.parametrize("depth", range(1, MAX_BODY_DEPTH + 1))
+def test_nesting_within_the_bound_keeps_every_word(depth: int) -> None:
+    # markdown-it drops what lies past 20 levels without a word; every mix of quotes and lists
+    # up to the bound must come through whole (a list costs two levels).
+    mixes = itertools.product("qlo", repeat=depth) if depth <= 6 else [
+        ("l",) * depth, ("o",) * depth, ("q",) * depth, (("q", "l") * depth)[:depth],
+    ]
+    for kinds in mixes:
+        body = _nested(kinds)
+        assert body_problem(body) is None, kinds
+        text = render_markdown(body).text
+        assert "最深处的文字" in text and "格二" in text and "末尾段落" in text, kinds
+
+
+@pytest.mark.parametrize("kinds", [
+    ("l",) * (MAX_BODY_DEPTH + 1), ("q",) * (MAX_BODY_DEPTH + 1), ("q",) * 25, ("o",) * 12,
+    ("q", "l") * 5,
+])
+def test_nesting_past_the_bound_is_refused_not_cut(kinds: tuple[str, ...]) -> None:
+    problem = body_problem(_nested(kinds))
+    assert problem is not None and f"超过 {MAX_BODY_DEPTH} 层" in problem
+
+
+def test_deep_quote_that_markdown_it_would_cut_is_refused() -> None:
+    body = "> " * 25 + "深处的文字\n\n后面的段落。"
+    assert "深处的文字" not in _md_text_without_bounds(body)  # what silently happened before
+    assert body_problem(body) is not None
+
+
+def _md_text_without_bounds(body: str) -> str:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    return md.render(body)
+
+
+def test_a_body_at_every_bound_renders_to_html_lxml_reads() -> None:
+    # The largest body the bounds allow still makes an entry an XML parser takes without
+    # huge_tree (10 MB per text node), as feeds carry the HTML as text.
+    rows = MAX_TABLE_CELLS // MAX_TABLE_COLUMNS - 1
+    table = _table(MAX_TABLE_COLUMNS, rows, row="|" + "１２３４５６７８９|" * MAX_TABLE_COLUMNS)
+    body = table[: MAX_BODY_CHARS]
+    body = body[: body.rfind("\n") + 1]
+    assert body_problem(body) is None
+    html = render_markdown(body).html
+    element = etree.Element("content")
+    element.text = html
+    assert etree.fromstring(etree.tostring(element)).text == html  # no huge_tree needed

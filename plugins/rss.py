@@ -181,11 +181,14 @@ class RssChannel(Channel):
         self._published.forget_stored()
 
     # -- health --------------------------------------------------------------------------------
-    def check(self, http: Any) -> list[str]:
-        """The output folder must be writable; there is no remote to ask."""
-        problems = self.configuration_problems()
+    def configuration_problems(self) -> list[str]:
+        """The output folder must be writable: checked before a run's first send."""
         problem = writable_dir_problem(self.output_dir)
-        return [*problems, problem] if problem else problems
+        return [*super().configuration_problems(), *([problem] if problem else [])]
+
+    def check(self, http: Any) -> list[str]:
+        """As :meth:`configuration_problems`: there is no remote to ask."""
+        return self.configuration_problems()
 
     # -- the feeds -----------------------------------------------------------------------------
     def _write_feeds(self, items: list[NormalizedItem], _dirty: set[str]) -> None:

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from heze_hub.delivery.outgoing import strings_of
+from heze_hub.plugin import HubInfo
 from tests.support import WEBHOOK_PLUGIN, HubRun, Receiver, write_item
 
 # A channel that sends, besides the item, where the department's file lay: a field that
@@ -35,6 +36,11 @@ def register_channels(register):
     register(SourceChannel)
     register(PrivateChannel)
 '''
+
+
+def _hub_info(folder: Path) -> HubInfo:
+    return HubInfo(public_url="https://gov.example", state_dir=folder, config_dir=folder,
+                   org_code="T", published_items=lambda: [], latest_checkpoint=lambda: None)
 
 
 def _config(run: HubRun, receiver: Receiver, channel: str) -> None:
@@ -80,7 +86,7 @@ def test_the_message_names_the_file(tmp_path: Path) -> None:
     from heze_hub.delivery.outgoing import personal_data_problems
     from heze_hub.items.load import load_item
     from heze_hub.items.normalize import normalize, now
-    from heze_hub.plugin import Channel, ChannelSettings, HubInfo
+    from heze_hub.plugin import Channel, ChannelSettings
 
     class Echo(Channel):
         plugin_name = "echo"
@@ -91,8 +97,7 @@ def test_the_message_names_the_file(tmp_path: Path) -> None:
         def publish(self, item, ctx):
             raise AssertionError
 
-    hub = HubInfo(public_url="https://gov.example", state_dir=tmp_path, config_dir=tmp_path,
-                  org_code="T", published_items=lambda: [], latest_checkpoint=lambda: None)
+    hub = _hub_info(tmp_path)
     channels = {"echo": Echo("echo", ChannelSettings(), hub)}
     clean = normalize(load_item(write_item(tmp_path / "a.md", "关于开展测试工作的通知")))
     dirty = normalize(load_item(write_item(tmp_path / "身份证371702198005123010.md",
@@ -101,3 +106,24 @@ def test_the_message_names_the_file(tmp_path: Path) -> None:
     [problem] = personal_data_problems(channels, [clean, dirty], now())
     assert problem.startswith(str(dirty.source))
     assert "渠道 echo 的字段 source" in problem and "371702********3010" in problem
+
+
+def test_a_channel_that_cannot_render_fails_closed(tmp_path: Path) -> None:
+    from heze_hub.delivery.outgoing import personal_data_problems
+    from heze_hub.items.load import load_item
+    from heze_hub.items.normalize import normalize, now
+    from heze_hub.plugin import Channel, ChannelSettings
+
+    class Broken(Channel):
+        plugin_name = "broken"
+
+        def render(self, item):
+            raise KeyError("bug")
+
+        def publish(self, item, ctx):
+            raise AssertionError
+
+    hub = _hub_info(tmp_path)
+    item = normalize(load_item(write_item(tmp_path / "a.md", "关于开展测试工作的通知")))
+    [problem] = personal_data_problems({"b": Broken("b", ChannelSettings(), hub)}, [item], now())
+    assert "渠道 b 无法生成将发送的内容（KeyError）" in problem

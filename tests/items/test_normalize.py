@@ -14,15 +14,9 @@ from heze_hub.errors import InputError
 from heze_hub.items.load import load_item
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import TZ, PreparedItem, content_hash, normalize
+from tests.items.item_files import FRONT
 from tests.support import EXAMPLES
 
-FRONT = {
-    "title": '"关于开展2018年度安全生产大检查的通知"',
-    "department": '"菏泽市安全生产监督管理局"',
-    "written_on": "2018-06-01",
-    "kind": '"notice"',
-    "category": '"execution"',
-}
 BODY = "各县区安监局：\n\n为切实做好安全生产工作，现将大检查有关事项通知如下。\n\n一、检查范围……\n"
 
 

@@ -3,99 +3,19 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import pytest
-
-from heze_hub.config import load_config
 from heze_hub.delivery import outbox
 from heze_hub.delivery import runs as delivery
 from heze_hub.delivery.engine import Deliverer
-from heze_hub.delivery.registry import load_plugins
 from heze_hub.hub import Hub
-from heze_hub.plugin import (
-    Channel,
-    DeliveryContext,
-    NormalizedItem,
-    PermanentError,
-    PublishResult,
-    TransientError,
-)
+from heze_hub.plugin import DeliveryContext, NormalizedItem, PublishResult
 from heze_hub.store.receipts import ReceiptFilter, list_receipts
 from heze_hub.store.schema import deliveries
+from tests.delivery.scripted import ScriptedChannel, SettlingChannel, interrupt
 from tests.support import write_item
-
-
-class ScriptedChannel(Channel):
-    """Answers each attempt from a script: "ok", "transient", "transient:<retry_after>",
-    "permanent", "crash" (an unclassified exception), "slow", or "http:<url>" (a request left
-    to fail in the transport, unclassified by the channel)."""
-
-    plugin_name = "scripted"
-    title = "脚本渠道"
-    script: ClassVar[list[str]] = []
-    calls: ClassVar[list[tuple[str, int]]] = []
-    lock = threading.Lock()
-
-    def render(self, item: NormalizedItem) -> dict[str, Any]:
-        return {"title": item.title}
-
-    def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
-        with self.lock:
-            step = self.script.pop(0) if self.script else "ok"
-            self.calls.append((ctx.idempotency_key, ctx.attempt))
-        if step.startswith("transient"):
-            _, _, after = step.partition(":")
-            raise TransientError("远端繁忙", retry_after=float(after) if after else None)
-        if step == "permanent":
-            raise PermanentError("远端拒绝：标题含敏感词")
-        if step == "crash":
-            raise KeyError("secret-token-value")
-        if step == "slow":
-            time.sleep(0.5)
-        if step.startswith("http:"):
-            ctx.http.post(step[5:], body=b"{}", timeout=2)
-        ctx.payload_sha256 = "ab" * 32
-        return PublishResult(remote_id=f"id-{item.index_no}", url=f"https://x/{item.index_no}")
-
-
-class SettlingChannel(ScriptedChannel):
-    """A channel that can tell whether an interrupted attempt landed (like WeChat)."""
-
-    plugin_name = "settling"
-    landed: ClassVar[bool | None] = None
-
-    def settle(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult | None:
-        if self.landed is None:
-            return None
-        if self.landed:
-            return PublishResult(remote_id="settled", url="https://x/settled")
-        raise PermanentError("远端确认发布失败")
-
-
-@pytest.fixture
-def make_hub(tmp_path: Path):
-    hubs: list[Hub] = []
-    ScriptedChannel.script, ScriptedChannel.calls = [], []
-    SettlingChannel.landed = None
-
-    def make(channels_toml: str) -> Hub:
-        cfg = tmp_path / "channels.toml"
-        cfg.write_text('[hub]\norg_code = "TEST"\n' + channels_toml, encoding="utf-8")
-        plugins = load_plugins(None, entry_point_group=None)
-        plugins.channel_types.update(scripted=ScriptedChannel, settling=SettlingChannel)
-        plugins.sources.update(scripted=__name__, settling=__name__)
-        hub = Hub(load_config(str(cfg)), plugins)
-        hubs.append(hub)
-        return hub
-
-    yield make
-    for h in hubs:
-        h.close()
-
 
 FAST = "[channels.{name}.retry]\nmax_attempts = {attempts}\ninitial_wait = 0\nmax_wait = 0\n"
 
@@ -254,19 +174,10 @@ def test_slow_channel_does_not_delay_another(make_hub, tmp_path: Path) -> None:
     assert fast_done < slow_done
 
 
-def _interrupt(hub: Hub, tmp_path: Path) -> outbox.Registered:
-    """Record an item's deliveries and leave them as a killed process would: publishing."""
-    reg = outbox.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
-    dead = f"{socket.gethostname()}:999999999:1"  # this machine, a pid no process has
-    hub.store.write(lambda conn: conn.execute(
-        deliveries.update().values(status="publishing", owner=dead)))
-    return reg
-
-
 def test_interrupted_delivery_on_a_channel_that_cannot_tell_is_unconfirmed(make_hub,
                                                                            tmp_path) -> None:
     hub = make_hub("[channels.s]\nplugin = \"settling\"\n")
-    _interrupt(hub, tmp_path)
+    interrupt(hub, tmp_path)
     [o] = delivery.retry(hub).outcomes
     assert o.status == "unconfirmed"
     assert ScriptedChannel.calls == []  # never blindly resent
@@ -279,7 +190,7 @@ def test_interrupted_delivery_on_a_channel_that_cannot_tell_is_unconfirmed(make_
 
 def test_interrupted_delivery_is_settled_by_asking_the_channel(make_hub, tmp_path) -> None:
     hub = make_hub("[channels.s]\nplugin = \"settling\"\n")
-    _interrupt(hub, tmp_path)
+    interrupt(hub, tmp_path)
     SettlingChannel.landed = True
     [o] = delivery.retry(hub).outcomes
     assert (o.status, o.remote_id) == ("published", "settled")
@@ -293,7 +204,7 @@ def test_interrupted_delivery_on_a_resend_safe_channel_is_resent(make_hub, tmp_p
 
     hub = make_hub("")
     hub.channels["safe"] = Safe("safe", Safe.settings_model(), hub.info)
-    _interrupt(hub, tmp_path)
+    interrupt(hub, tmp_path)
     [o] = delivery.retry(hub).outcomes
     assert o.status == "published" and len(ScriptedChannel.calls) == 1
 
@@ -348,3 +259,4 @@ def test_checkpoints_continue_the_tree_across_runs(make_hub, tmp_path: Path) -> 
         # The frontier carried from run to run gives exactly the root of the whole log.
         assert int(size) == len(lines) == 3 * (run + 1)
         assert base64.b64decode(b64root) == root(lines)
+

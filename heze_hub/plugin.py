@@ -11,6 +11,12 @@ What a plugin gets:
 - the channel contract: :class:`Channel`, its :class:`ChannelSettings` and :class:`RetryPolicy`,
   the :class:`DeliveryContext` of one attempt, the :class:`HubInfo` of the hub, the
   :class:`PublishResult` of a publication, :func:`hookimpl` to register channels;
+- surviving a ``kill -9``: ``ctx.save_state(...)`` records progress once the remote answered,
+  and ``ctx.mark_sending("…")`` records, right before it, every call that could create something
+  remote (a publication, a post, a record — not a token, a read, a reused upload). A channel that
+  does both and resumes from ``ctx.state`` declares ``marks_sends = True``; the core then sends
+  an interrupted delivery that provably never left instead of leaving it ``unconfirmed`` for a
+  person, and tells a resent one that an earlier call may have landed (``ctx.may_have_sent``);
 - the item it publishes: :class:`NormalizedItem` (public fields already masked) with its
   :class:`Attachment` parts, the Chinese labels of kinds and categories, :func:`to_shanghai`;
 - typed errors: :class:`TransientError` (the core retries), :class:`PermanentError`,

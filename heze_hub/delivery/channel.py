@@ -90,7 +90,22 @@ class PublishResult:
 
 @dataclass
 class DeliveryContext:
-    """Per-delivery context handed to :meth:`Channel.publish` and :meth:`Channel.settle`."""
+    """Per-delivery context handed to :meth:`Channel.publish` and :meth:`Channel.settle`.
+
+    Two calls make a delivery survive a ``kill -9`` at any moment (DESIGN §6):
+
+    - :meth:`mark_sending`, right before every call that could create something on the remote —
+      a publication, a post, a record; not a token fetch, a read, or an upload the channel
+      re-uses. It is durable when it returns.
+    - ``save_state(update)``, once the remote has answered such a call, with what the channel
+      needs to resume without repeating it (WeChat's ``publish_id``). It also records that the
+      marked call's outcome is known.
+
+    A delivery interrupted with no mark outstanding provably never reached the remote since its
+    last saved step, so on a channel that declares :attr:`Channel.marks_sends` the core runs
+    :meth:`Channel.publish` again, which resumes from ``state``. With a mark outstanding it asks
+    :meth:`Channel.settle`, and records ``unconfirmed`` if the channel cannot tell.
+    """
 
     idempotency_key: str
     attempt: int
@@ -102,6 +117,21 @@ class DeliveryContext:
     http: HttpClient
     # Set by the channel: SHA-256 of the bytes actually sent, for the receipt's payload_sha256.
     payload_sha256: str | None = None
+    #: A creating call of this delivery was marked and its outcome not recorded since, in this
+    #: run or before an interruption: the remote may have it (a resend may meet "duplicate").
+    may_have_sent: bool = False
+    # Set by the core: makes a mark durable. The default (a context built by hand, in a test)
+    # records nothing.
+    record_mark: Callable[[str], None] = field(default=lambda _what: None, repr=False)
+
+    def mark_sending(self, what: str) -> None:
+        """Record durably that a call which may create ``what`` on the remote goes out next.
+
+        ``what`` is a short Chinese label of the call (e.g. "提交发布"); it appears in the message
+        of a delivery left ``unconfirmed`` by a crash after the mark.
+        """
+        self.record_mark(what)
+        self.may_have_sent = True
 
 
 class Channel(abc.ABC):
@@ -120,6 +150,11 @@ class Channel(abc.ABC):
     #: The remote refuses duplicates itself (idempotency key, duplicate-content code) or the
     #: effect is local and rewriting it is harmless, so an interrupted attempt may be resent.
     resend_safe: ClassVar[bool] = False
+    #: The channel calls :meth:`DeliveryContext.mark_sending` before every call that could create
+    #: something on the remote, and ``publish()`` resumes from ``ctx.state`` without repeating a
+    #: saved step. The core then knows an interrupted delivery with no mark never left, and sends
+    #: it instead of recording ``unconfirmed``. A channel that cannot promise this keeps False.
+    marks_sends: ClassVar[bool] = False
     #: ``SecretStr`` settings the channel works without; every other secret field is required.
     optional_secrets: ClassVar[frozenset[str]] = frozenset()
     #: What the channel sends is public. Before a batch is sent, the core checks each public
@@ -150,7 +185,9 @@ class Channel(abc.ABC):
         """Ask the remote whether an interrupted attempt landed.
 
         Return the result if it did, raise :class:`PermanentError` if it definitely failed, and
-        return ``None`` when the channel cannot tell (the default).
+        return ``None`` when the channel cannot tell (the default). The core then resends where
+        that is safe (:attr:`resend_safe`, or :attr:`marks_sends` and no mark outstanding) and
+        otherwise records ``unconfirmed``.
         """
         return None
 

@@ -4,8 +4,9 @@ Every delivery is a row recorded before it starts. A worker claims it (``publish
 process as owner), calls the channel inside a fresh tenacity controller, and in one transaction
 marks it finished and appends its receipt. A process killed at any point leaves rows that
 ``hub retry`` (or the next ``hub publish`` of the item) settles: pending ones are sent, interrupted
-ones are settled by asking the channel, resent where the channel refuses duplicates itself, and
-otherwise recorded as ``unconfirmed`` rather than sent twice.
+ones are settled by asking the channel, resent where the channel refuses duplicates itself or
+where its send mark proves nothing creating was outstanding (:mod:`~heze_hub.delivery.progress`),
+and otherwise recorded as ``unconfirmed`` rather than sent twice.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tenacity import (
 from heze_hub.delivery.channel import Channel, DeliveryContext, PublishResult, RetryPolicy
 from heze_hub.delivery.http import HttpClient, TransportError, is_bad_url
 from heze_hub.delivery.outbox import OWNER, Outcome, build_receipt
+from heze_hub.delivery.progress import Progress
 from heze_hub.delivery.runtime import Runtime
 from heze_hub.errors import Deferred, PermanentError, TransientError, Unconfirmed
 from heze_hub.items.model import NormalizedItem
@@ -120,52 +122,16 @@ class Deliverer:
     ) -> Outcome | Future[Outcome]:
         hub, name = self.hub, row["channel"]
         channel = hub.channels[name]
-        previous = row["status"]
-        stamp = now().isoformat()
-        if row.get("claimed"):
-            # Claimed for this process when the batch was registered (resend-safe channels).
-            previous, claimed = "pending", 1
-        else:
-            claimed = hub.store.write(
-                lambda conn: (
-                    conn.execute(
-                        update(deliveries)
-                        .where(
-                            deliveries.c.id == row["id"],
-                            deliveries.c.status == previous,
-                            _same_owner(row.get("owner")),
-                        )
-                        .values(
-                            status="publishing",
-                            owner=OWNER,
-                            updated_at=stamp,
-                            started_at=row.get("started_at") or stamp,
-                        )
-                    ).rowcount
-                )
-            )
-        if not claimed:
+        # A row claimed when the batch was registered (resend-safe channels) was pending then.
+        previous = "pending" if row.get("claimed") else row["status"]
+        progress = Progress(row.get("state"))
+        claimed = self._claim(row, channel, progress)
+        if claimed is None:
             return Outcome(item.index_no, item.version, name, "publishing", note="另一进程正在投递")
-        row = {**row, "started_at": row.get("started_at") or stamp}
-        state: dict[str, Any] = json.loads(row.get("state") or "{}")
-
-        def save_state(update_: dict[str, Any]) -> None:
-            state.update(update_)
-            hub.store.write(
-                lambda conn: delivery_update(
-                    conn, row["id"], state=state, updated_at=now().isoformat()
-                )
-            )
-
-        ctx = DeliveryContext(
-            idempotency_key=row["idempotency_key"],
-            attempt=0,
-            state=state,
-            save_state=save_state,
-            http=self.http,
-        )
-        interrupted = previous in ("publishing", "unconfirmed")
-        if interrupted:
+        row = claimed
+        ctx = self._context(row, progress)
+        resumed = None
+        if previous in ("publishing", "unconfirmed"):
             try:
                 settled = channel.settle(item, ctx)
             except PermanentError as exc:
@@ -176,22 +142,82 @@ class Deliverer:
                 return self._finish(
                     row, item, "published", 0, ctx, result=settled, note="中断后向渠道核实：已发布"
                 )
-            if not (channel.resend_safe or self.resend):
+            if channel.marks_sends and previous == "publishing" and progress.never_sent:
+                # Killed before any creating call left (or after its outcome was saved):
+                # publish() resumes from the saved state and cannot repeat anything.
+                resumed = "中断前没有未确认的发布请求，已继续投递"
+            elif not (channel.resend_safe or self.resend):
                 if previous == "unconfirmed":
                     return self._release(row, item, "unconfirmed")
+                sent = f"（中断前已发出：{progress.sending}）" if progress.sending else ""
                 return self._finish(
                     row,
                     item,
                     "unconfirmed",
                     0,
                     ctx,
-                    error="发布过程中断，渠道无法确认是否已发布；"
+                    error=f"发布过程中断{sent}，渠道无法确认是否已发布；"
                     "核实后可用 hub retry --resend 重新发送",
                 )
-        return self._attempts(row, item, channel, ctx)
+        return self._attempts(row, item, channel, ctx, note=resumed)
+
+    def _claim(
+        self, row: dict[str, Any], channel: Channel, progress: Progress
+    ) -> dict[str, Any] | None:
+        """Take the delivery for this process (``publishing``): the row as claimed, or ``None``
+        if another process has it."""
+        stamp = now().isoformat()
+        claimed = {**row, "started_at": row.get("started_at") or stamp}
+        if row.get("claimed"):
+            return claimed  # claimed for this process when the batch was registered
+        values: dict[str, Any] = dict(status="publishing", owner=OWNER, updated_at=stamp,
+                                      started_at=claimed["started_at"])
+        if row["status"] == "pending" and channel.marks_sends:
+            # Every earlier attempt of a pending delivery ended with its outcome recorded, so
+            # nothing is outstanding: from here on, the channel marks each creating call.
+            values["state"] = json.dumps(progress.track(), ensure_ascii=False, sort_keys=True)
+        taken = self.hub.store.write(
+            lambda conn: conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == row["id"],
+                    deliveries.c.status == row["status"],
+                    _same_owner(row.get("owner")),
+                )
+                .values(**values)
+            ).rowcount
+        )
+        return claimed if taken else None
+
+    def _context(self, row: dict[str, Any], progress: Progress) -> DeliveryContext:
+        """The delivery's context, whose saves and marks are durable before they return."""
+        hub = self.hub
+
+        def store(state: dict[str, Any]) -> None:
+            hub.store.write(
+                lambda conn: delivery_update(
+                    conn, row["id"], state=state, updated_at=now().isoformat()
+                )
+            )
+
+        def save_state(update_: dict[str, Any]) -> None:
+            store(progress.save(update_))
+            ctx.may_have_sent = False
+
+        ctx = DeliveryContext(
+            idempotency_key=row["idempotency_key"],
+            attempt=0,
+            state=progress.channel,
+            save_state=save_state,
+            http=self.http,
+            may_have_sent=progress.sending is not None,
+            record_mark=lambda what: store(progress.mark(what)),
+        )
+        return ctx
 
     def _attempts(
-        self, row: dict[str, Any], item: NormalizedItem, channel: Channel, ctx: DeliveryContext
+        self, row: dict[str, Any], item: NormalizedItem, channel: Channel, ctx: DeliveryContext,
+        *, note: str | None = None,
     ) -> Outcome | Future[Outcome]:
         policy = channel.settings.retry
         retrying = Retrying(
@@ -224,7 +250,9 @@ class Deliverer:
             return self._finish(row, item, "unconfirmed", attempts, ctx, error=str(exc))
         except Deferred as exc:
             return self._defer(row, item, str(exc))
-        return self._finish(row, item, "published", attempts, ctx, result=result)
+        if note and result.note:
+            note = f"{note}；{result.note}"
+        return self._finish(row, item, "published", attempts, ctx, result=result, note=note)
 
     def _defer(self, row: dict[str, Any], item: NormalizedItem, message: str) -> Outcome:
         """Leave the delivery pending for a manual step; nothing was sent, so no receipt."""

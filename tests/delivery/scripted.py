@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -69,11 +70,39 @@ class SettlingChannel(ScriptedChannel):
         raise PermanentError("远端确认发布失败")
 
 
-def interrupt(hub: Hub, tmp_path: Path) -> outbox.Registered:
-    """Record an item's deliveries and leave them as a killed process would: publishing."""
+class MarkingChannel(ScriptedChannel):
+    """Marks its creating call before it, like WeChat's submit; the step "save" then records the
+    remote's answer. Remembers what the context said when each attempt began."""
+
+    plugin_name = "marking"
+    marks_sends = True
+    seen: ClassVar[list[tuple[dict[str, Any], bool]]] = []
+
+    def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
+        self.seen.append((dict(ctx.state), ctx.may_have_sent))
+        ctx.mark_sending("创建文章")
+        saving = bool(self.script) and self.script[0] == "save"
+        if saving:
+            self.script.pop(0)
+        result = super().publish(item, ctx)
+        if saving:
+            ctx.save_state({"article": result.remote_id})
+        return result
+
+
+def interrupt(hub: Hub, tmp_path: Path, state: dict[str, Any] | None = None,
+              status: str = "publishing") -> outbox.Registered:
+    """Record an item's deliveries and leave them as a killed process would: ``publishing``
+    (or ``status``), claimed by a dead process, with ``state`` saved."""
     reg = outbox.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
     dead = f"{socket.gethostname()}:999999999:1"  # this machine, a pid no process has
-    hub.store.write(lambda conn: conn.execute(
-        deliveries.update().values(status="publishing", owner=dead)))
+    hub.store.write(lambda conn: conn.execute(deliveries.update().values(
+        status=status, owner=dead, state=json.dumps(state or {}, ensure_ascii=False))))
     return reg
 
+
+def stored_state(hub: Hub) -> dict[str, Any]:
+    """The saved state of the one delivery in the store."""
+    with hub.store.read() as conn:
+        (raw,) = conn.execute(deliveries.select().with_only_columns(deliveries.c.state)).one()
+    return json.loads(raw)

@@ -14,7 +14,13 @@ from heze_hub.hub import Hub
 from heze_hub.plugin import DeliveryContext, NormalizedItem, PublishResult
 from heze_hub.store.receipts import ReceiptFilter, list_receipts
 from heze_hub.store.schema import deliveries
-from tests.delivery.scripted import ScriptedChannel, SettlingChannel, interrupt
+from tests.delivery.scripted import (
+    MarkingChannel,
+    ScriptedChannel,
+    SettlingChannel,
+    interrupt,
+    stored_state,
+)
 from tests.support import write_item
 
 FAST = "[channels.{name}.retry]\nmax_attempts = {attempts}\ninitial_wait = 0\nmax_wait = 0\n"
@@ -260,3 +266,80 @@ def test_checkpoints_continue_the_tree_across_runs(make_hub, tmp_path: Path) -> 
         assert int(size) == len(lines) == 3 * (run + 1)
         assert base64.b64decode(b64root) == root(lines)
 
+
+# -- send marks (DESIGN §6): an interrupted delivery that provably never left is sent ----------
+MARKING = "[channels.m]\nplugin = \"marking\"\n"
+
+
+def test_a_channel_that_marks_sees_its_state_without_the_core_record(make_hub, tmp_path) -> None:
+    hub = make_hub(MARKING)
+    ScriptedChannel.script = ["save"]
+    [o] = _publish(hub, tmp_path).outcomes
+    assert o.status == "published"
+    # Claimed from pending: the record starts with nothing outstanding; the channel never sees it.
+    assert MarkingChannel.seen == [({}, False)]
+    # The mark was settled by the save that followed it.
+    assert stored_state(hub) == {"article": o.remote_id, "_hub": {"sending": None}}
+
+
+def test_interrupted_before_its_creating_call_it_is_sent_not_unconfirmed(make_hub,
+                                                                         tmp_path) -> None:
+    hub = make_hub(MARKING)
+    interrupt(hub, tmp_path, {"draft": "d1", "_hub": {"sending": None}})
+    [o] = delivery.retry(hub).outcomes
+    assert o.status == "published" and "中断前没有未确认的发布请求" in (o.note or "")
+    assert MarkingChannel.seen == [({"draft": "d1"}, False)]  # resumed from its saved state
+
+
+def test_interrupted_after_a_mark_it_is_unconfirmed_and_says_what_was_sent(make_hub,
+                                                                          tmp_path) -> None:
+    hub = make_hub(MARKING)
+    interrupt(hub, tmp_path, {"_hub": {"sending": "创建文章"}})
+    [o] = delivery.retry(hub).outcomes
+    assert o.status == "unconfirmed" and "中断前已发出：创建文章" in (o.error or "")
+    assert ScriptedChannel.calls == []
+    assert delivery.retry(hub).outcomes[0].status == "unconfirmed"  # still cannot tell
+    [o] = delivery.retry(hub, resend=True).outcomes
+    assert o.status == "published"
+    assert MarkingChannel.seen == [({}, True)]  # the channel is told it may have sent before
+
+
+def test_a_row_without_the_core_record_proves_nothing(make_hub, tmp_path) -> None:
+    # Claimed by a release before send marks, or by a channel that does not mark.
+    hub = make_hub(MARKING)
+    interrupt(hub, tmp_path, {"draft": "d1"})
+    [o] = delivery.retry(hub).outcomes
+    assert o.status == "unconfirmed" and ScriptedChannel.calls == []
+
+
+def test_an_unconfirmed_delivery_stays_so_even_without_an_outstanding_mark(make_hub,
+                                                                           tmp_path) -> None:
+    hub = make_hub(MARKING)
+    interrupt(hub, tmp_path, {"_hub": {"sending": None}}, status="unconfirmed")
+    [o] = delivery.retry(hub).outcomes
+    assert o.status == "unconfirmed" and ScriptedChannel.calls == []
+
+
+def test_a_failed_delivery_sent_again_starts_with_nothing_outstanding(make_hub, tmp_path) -> None:
+    hub = make_hub(MARKING)
+    ScriptedChannel.script = ["permanent"]
+    [o] = _publish(hub, tmp_path).outcomes
+    assert o.status == "failed"
+    assert stored_state(hub) == {"_hub": {"sending": "创建文章"}}  # refused, never settled
+    [o] = delivery.retry(hub, include_failed=True).outcomes
+    assert o.status == "published"
+    # Its outcome was recorded (failed), so the old mark is no longer outstanding.
+    assert MarkingChannel.seen[-1] == ({}, False)
+
+
+def test_a_resend_safe_channel_is_told_an_earlier_send_may_have_landed(make_hub,
+                                                                       tmp_path) -> None:
+    class SafeMarking(MarkingChannel):
+        plugin_name = "safe_marking"
+        resend_safe = True
+
+    hub = make_hub("")
+    hub.channels["s"] = SafeMarking("s", SafeMarking.settings_model(), hub.info)
+    interrupt(hub, tmp_path, {"_hub": {"sending": "创建文章"}})
+    [o] = delivery.retry(hub).outcomes
+    assert o.status == "published" and MarkingChannel.seen == [({}, True)]

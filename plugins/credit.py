@@ -12,12 +12,13 @@ The batch's ``Idempotency-Key`` is derived from its members' own keys (a batch o
 member's key), so the same members always make the same request. A batch holds at most as many
 records as the core runs deliveries of this channel at once (``concurrency``, default 8).
 
-Retries. A delivery that already sent its record once (a retry, or a resumed delivery after a
-crash — remembered through ``ctx.save_state`` before the first send) sends it alone under its own
-key. If the first request did land, the platform now has the decision number under the batch's key
-and answers "重复报送"; for such a resend that means "already on file from our earlier attempt", so
-the delivery is recorded as already published (without a record id). On a first send "重复报送"
-is a real refusal (e.g. a corrected version of a decision already filed) and fails the delivery.
+Retries. A delivery that may already have sent its record (a retry, or a resumed delivery after a
+crash — remembered through ``ctx.mark_sending`` before the first send, ``ctx.may_have_sent``)
+sends it alone under its own key. If the first request did land, the platform now has the
+decision number under the batch's key and answers "重复报送"; for such a resend that means
+"already on file from our earlier attempt", so the delivery is recorded as already published
+(without a record id). On a first send "重复报送" is a real refusal (e.g. a corrected version of a
+decision already filed) and fails the delivery.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ log = logging.getLogger(__name__)
 
 #: The platform's reason for a decision number it already has (it refuses to store it twice).
 DUPLICATE_REASON = "重复报送"
-_SENT_STATE = "credit_sent"
+# What releases before send marks saved instead: a delivery interrupted under such a release
+# still counts as sent.
+_LEGACY_SENT_STATE = "credit_sent"
 
 
 class CreditSettings(ChannelSettings):
@@ -82,6 +85,8 @@ class CreditChannel(Channel):
     settings_model = CreditSettings
     # The platform keeps an idempotency key's answer and refuses a decision number twice.
     resend_safe = True
+    # The first send is marked: a resend then goes alone and takes 重复报送 as "already filed".
+    marks_sends = True
     # The 双公示 record carries the full ID number by law (DESIGN §5.5); it is not published.
     public = False
 
@@ -120,10 +125,10 @@ class CreditChannel(Channel):
         ctx.payload_sha256 = sha256_hex(canonical_json(record))
         member = _Member(record, record_decision_number(item.credit), ctx.idempotency_key,
                          ctx.http)
-        if ctx.attempt > 1 or ctx.state.get(_SENT_STATE):
+        if ctx.attempt > 1 or ctx.may_have_sent or ctx.state.get(_LEGACY_SENT_STATE):
             self._send(rtype, [member])
             return _result(member.future, resend=True)
-        ctx.save_state({_SENT_STATE: True})
+        ctx.mark_sending("报送双公示记录")
         self._batcher.submit(rtype, member)
         return _result(member.future, resend=False)
 

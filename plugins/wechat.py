@@ -7,7 +7,15 @@ polling ``freepublish/get`` until the article is published or definitely failed.
 WeChat cannot deduplicate a submit, so the progress of a delivery is saved in its context before
 every next step: the draft's ``media_id`` right after the draft exists (a retry re-uses it instead
 of creating a second draft) and the ``publish_id`` right after submit answers (a retry, or
-``settle``, only polls).
+``settle``, only polls). The submit itself is marked (``ctx.mark_sending``) right before it
+leaves, so after a crash the core knows whether a submit may be out there with its answer lost
+(``unconfirmed``) or provably never left (the delivery is simply resumed).
+
+The draft is not marked: a draft is not public, and a crash between ``draft/add`` and saving its
+``media_id`` leaves at worst an unused draft in the account's draft box while the resumed
+delivery drafts again. Marking it would turn that harmless case into an ``unconfirmed`` delivery
+needing a person, the very stranding the marks exist to prevent. The cover upload and the
+token are not marked either: they create nothing public and are reused.
 
 Without a configured ``cover``, a built-in cover is uploaded: WeChat takes a thumb only as a
 JPEG, so a small one is encoded by :mod:`~heze_hub_plugins.wechat_cover`.
@@ -88,6 +96,9 @@ class WeChatChannel(Channel):
     settings_model = WeChatSettings
     # A repeated submit would publish the article twice; WeChat cannot refuse it.
     resend_safe = False
+    # The submit is marked before it leaves; publish() resumes from the saved draft and
+    # publish_id.
+    marks_sends = True
 
     settings: WeChatSettings
 
@@ -120,10 +131,24 @@ class WeChatChannel(Channel):
                 self._create_draft(item, ctx, state)
             # A saved draft is re-used, never drafted again. Should it have vanished (40007), it
             # may have been published already: that answer stays a permanent error.
-            answer = self._api.call(
-                http, "/cgi-bin/freepublish/submit", {"media_id": state["media_id"]},
-                step="提交发布", sent_is_final=True,
-            )
+            marked: list[bool] = []
+
+            def mark() -> None:
+                ctx.mark_sending("提交发布")
+                marked.append(True)
+
+            try:
+                answer = self._api.call(
+                    http, "/cgi-bin/freepublish/submit", {"media_id": state["media_id"]},
+                    step="提交发布", sent_is_final=True, before_send=mark,
+                )
+            except TransientError:
+                # With sent_is_final, a transient error means WeChat did not take this submit
+                # (busy, quota, token): record that, so a crash before the next attempt is
+                # not mistaken for a submit that may have landed.
+                if marked:
+                    ctx.save_state(dict(state))
+                raise
             if answer.get("publish_id") is None:
                 raise PermanentError("微信提交发布的应答中没有 publish_id")
             state["publish_id"] = answer["publish_id"]

@@ -9,6 +9,7 @@ URLs are redacted by a log filter (see :mod:`heze_hub_plugins.wechat_token`).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import SecretStr
@@ -102,14 +103,18 @@ class WeChatApi:
         files: dict[str, tuple[str, bytes, str]] | None = None,
         accept: frozenset[int] | set[int] = frozenset(),
         sent_is_final: bool = False,
+        before_send: Callable[[], None] | None = None,
     ) -> dict[str, Any]:
         """Call an API that takes the access token; refresh the token once if WeChat rejects it.
 
         Returns the answer when ``errcode`` is 0 (or absent) or in ``accept``; raises otherwise.
+        ``before_send`` runs right before each POST of the call, after the token is at hand.
         """
         data = json_bytes(payload) if isinstance(payload, dict) else payload
 
         def post(token: str) -> dict[str, Any]:
+            if before_send is not None:
+                before_send()
             return self._post(
                 http, path, params={"access_token": token, **(params or {})},
                 data=data, files=files, step=step, sent_is_final=sent_is_final,

@@ -65,12 +65,17 @@ def make_item(rec: dict[str, Any], n: int = 1) -> NormalizedItem:
     )
 
 
-def make_ctx(item: NormalizedItem, attempt: int = 1,
-             state: dict[str, Any] | None = None) -> DeliveryContext:
+def make_ctx(item: NormalizedItem, attempt: int = 1, state: dict[str, Any] | None = None,
+             *, after: DeliveryContext | None = None) -> DeliveryContext:
+    """A context as the core builds it; ``after``: the context of an earlier, interrupted run of
+    the same delivery, whose state and send mark the core hands on."""
     state = {} if state is None else state
+    if after is not None:
+        state = dict(after.state)
     return DeliveryContext(
         idempotency_key=f"{item.index_no}:{item.version}:credit", attempt=attempt,
         state=state, save_state=state.update, http=HttpClient(),
+        may_have_sent=after is not None and after.may_have_sent,
     )
 
 
@@ -170,7 +175,7 @@ def test_request_shape_headers_and_payload_hash(sb: Sandbox) -> None:
     assert sent["罚款金额（万元）"] == 20
     assert ctx.payload_sha256 == hashlib.sha256(canonical_json(sent)).hexdigest()
     assert result.remote_id == sb.credit.records[rec["行政处罚决定书文号"]]["record_id"]
-    assert ctx.state == {"credit_sent": True}
+    assert ctx.may_have_sent and ctx.state == {}  # the first send was marked
 
 
 def test_license_goes_to_the_license_path(sb: Sandbox) -> None:
@@ -280,7 +285,7 @@ def test_503_with_retry_after_is_transient_and_a_retry_goes_alone(sb: Sandbox) -
         assert isinstance(r, TransientError) and r.retry_after == 1.0
     assert results[0] is not results[1]
 
-    ctx = make_ctx(items[0], attempt=2, state=ctxs[0].state)
+    ctx = make_ctx(items[0], attempt=2, after=ctxs[0])
     retried = channel.publish(items[0], ctx)
     assert retried.remote_id
     assert sb.credit.requests[-1].headers["Idempotency-Key"] == ctx.idempotency_key
@@ -334,7 +339,7 @@ def test_lost_answer_of_a_single_record_is_replayed_by_its_own_key(sb: Sandbox) 
     ctx = make_ctx(item)
     with pytest.raises(TransientError):
         channel.publish(item, ctx)
-    result = channel.publish(item, make_ctx(item, attempt=2, state=ctx.state))
+    result = channel.publish(item, make_ctx(item, attempt=2, after=ctx))
     assert result.remote_id == next(iter(sb.credit.records.values()))["record_id"]
     assert len(sb.credit.records) == 1
 
@@ -347,12 +352,15 @@ def test_lost_answer_of_a_batch_is_already_published_on_resend(sb: Sandbox) -> N
     assert all(isinstance(r, TransientError) for r in publish_all(channel, items, ctxs))
     assert len(sb.credit.records) == 2  # the batch landed
 
-    # A resumed delivery (attempt counter restarted, state kept) resends alone under its own
+    # A resumed delivery (attempt counter restarted, send mark kept) resends alone under its own
     # key; the platform says 重复报送, which for a resend means the earlier batch landed.
-    resumed = channel.publish(items[0], make_ctx(items[0], attempt=1, state=ctxs[0].state))
+    resumed = channel.publish(items[0], make_ctx(items[0], attempt=1, after=ctxs[0]))
     assert resumed.already_published and resumed.remote_id is None
     assert "重复报送" in (resumed.note or "")
     assert len(sb.credit.records) == 2
+    # So does one interrupted under a release that saved {"credit_sent": true} instead of a mark.
+    legacy = channel.publish(items[1], make_ctx(items[1], state={"credit_sent": True}))
+    assert legacy.already_published and len(sb.credit.records) == 2
 
 
 def test_duplicate_on_a_first_send_is_a_failure(sb: Sandbox) -> None:

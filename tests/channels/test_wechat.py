@@ -327,11 +327,22 @@ def test_failed_publish_status_is_permanent(sb, channel, status, words):
 
 # -- resuming: never a second draft, never a second submit ---------------------------------------
 
+def test_the_submit_and_nothing_else_is_marked_right_before_it_leaves(sb, channel):
+    marks: list[tuple[str, dict[str, int]]] = []
+    ctx = make_ctx(sb)
+    ctx.record_mark = lambda what: marks.append((what, counts(sb)))
+    channel.publish(make_item(), ctx)
+    assert marks == [("提交发布", {"stable_token": 1, "add_material": 1, "add": 1, "submit": 0,
+                                  "get": 0})]
+
+
 def test_retry_after_submit_failure_reuses_the_draft(sb, channel):
     sb.wechat.add_fault(Fault(path=SUBMIT, times=1, body=BUSY))
     ctx = make_ctx(sb)
     assert isinstance(outcome(lambda: channel.publish(make_item(), ctx)), TransientError)
     assert set(ctx.state) == {"media_id", "payload_sha256"}
+    # WeChat refused the marked submit (busy): saved again, which settles the mark in the core.
+    assert len(ctx.save_state) == 2
     sha = ctx.payload_sha256
 
     ctx.payload_sha256 = None

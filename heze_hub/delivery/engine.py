@@ -7,6 +7,9 @@ marks it finished and appends its receipt. A process killed at any point leaves 
 ones are settled by asking the channel, resent where the channel refuses duplicates itself or
 where its send mark proves nothing creating was outstanding (:mod:`~heze_hub.delivery.progress`),
 and otherwise recorded as ``unconfirmed`` rather than sent twice.
+
+The named moments of :mod:`~heze_hub.delivery.crash` are marked here (and in the HTTP client), so
+that a test can kill the process at each of them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from heze_hub.delivery import crash
 from heze_hub.delivery.channel import Channel, DeliveryContext, PublishResult, RetryPolicy
 from heze_hub.delivery.http import HttpClient, TransportError, is_bad_url
 from heze_hub.delivery.outbox import OWNER, Outcome, build_receipt
@@ -73,6 +77,8 @@ class Deliverer:
     def __exit__(self, *exc: object) -> None:
         for pool in self._pools.values():
             pool.shutdown(wait=True)
+        for name in self._pools:
+            crash.reached("after-deliveries", name)
         self.http.close()
 
     def submit(self, row: dict[str, Any], item: NormalizedItem) -> Future[Outcome]:
@@ -105,7 +111,8 @@ class Deliverer:
                 report(fut.result())
 
         try:
-            result = self._deliver(row, item)
+            with crash.delivering(row["channel"], row["idempotency_key"]):
+                result = self._deliver(row, item)
         except Exception:  # the engine itself must never lose a delivery silently
             log.exception("delivery %s crashed in the engine", row["idempotency_key"])
             report(crashed)
@@ -125,9 +132,11 @@ class Deliverer:
         # A row claimed when the batch was registered (resend-safe channels) was pending then.
         previous = "pending" if row.get("claimed") else row["status"]
         progress = Progress(row.get("state"))
+        crash.reached("before-claim")
         claimed = self._claim(row, channel, progress)
         if claimed is None:
             return Outcome(item.index_no, item.version, name, "publishing", note="另一进程正在投递")
+        crash.reached("after-claim")
         row = claimed
         ctx = self._context(row, progress)
         resumed = None
@@ -191,17 +200,19 @@ class Deliverer:
 
     def _context(self, row: dict[str, Any], progress: Progress) -> DeliveryContext:
         """The delivery's context, whose saves and marks are durable before they return."""
-        hub = self.hub
+        hub, name, key = self.hub, row["channel"], row["idempotency_key"]
 
-        def store(state: dict[str, Any]) -> None:
+        def store(state: dict[str, Any], step: str, detail: str) -> None:
+            crash.reached(f"before-{step}", name, key=key, detail=detail)
             hub.store.write(
                 lambda conn: delivery_update(
                     conn, row["id"], state=state, updated_at=now().isoformat()
                 )
             )
+            crash.reached(f"after-{step}", name, key=key, detail=detail)
 
         def save_state(update_: dict[str, Any]) -> None:
-            store(progress.save(update_))
+            store(progress.save(update_), "save", ",".join(sorted(update_)))
             ctx.may_have_sent = False
 
         ctx = DeliveryContext(
@@ -211,7 +222,7 @@ class Deliverer:
             save_state=save_state,
             http=self.http,
             may_have_sent=progress.sending is not None,
-            record_mark=lambda what: store(progress.mark(what)),
+            record_mark=lambda what: store(progress.mark(what), "mark", what),
         )
         return ctx
 
@@ -308,6 +319,7 @@ class Deliverer:
             error,
             note,
         )
+        crash.reached("before-finish", row["channel"], key=row["idempotency_key"], detail=status)
         written = hub.store.submit(FinishDelivery(row["id"], values, receipt, OWNER))
         recorded: Future[Outcome] = Future()
 
@@ -318,6 +330,9 @@ class Deliverer:
                 recorded.set_result(Outcome(item.index_no, item.version, row["channel"],
                                           str(fut.result()), note="已由另一进程完成"))
             else:
+                # On the writer's thread: the delivery is named, not taken from the thread.
+                crash.reached("after-finish", row["channel"], key=row["idempotency_key"],
+                              detail=status)
                 recorded.set_result(outcome)
 
         written.add_done_callback(chain)

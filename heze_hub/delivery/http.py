@@ -7,6 +7,8 @@
 - :func:`is_transient_status` says whether an error status is worth another attempt.
 
 What a channel makes of an answer (its messages, its platform's error codes) stays in the channel.
+Every request passes the crash points ``before-send`` and ``after-send``
+(:mod:`heze_hub.delivery.crash`), so the tests can kill the hub around any channel's call.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from urllib3.exceptions import (
     URLSchemeUnknown,
 )
 from urllib3.exceptions import TimeoutError as _Timeout
+
+from heze_hub.delivery import crash
 
 __all__ = [
     "TRANSIENT_STATUSES",
@@ -102,17 +106,21 @@ class HttpClient:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise URLSchemeUnknown(parts.scheme)
+        crash.reached("before-send", detail=parts.path)
         proxy = self._proxy_for(parts)
         if proxy is not None:
-            return proxy.urlopen(method, url, body=body, headers=sent, timeout=timeout,
-                                 retries=False, redirect=False)
-        target = parts.path or "/"
-        if parts.query:
-            target += "?" + parts.query
-        return self._pool(parts, url).urlopen(
-            method, target, body=body, headers=sent, timeout=timeout, retries=False,
-            redirect=False, assert_same_host=False,
-        )
+            response = proxy.urlopen(method, url, body=body, headers=sent, timeout=timeout,
+                                     retries=False, redirect=False)
+        else:
+            target = parts.path or "/"
+            if parts.query:
+                target += "?" + parts.query
+            response = self._pool(parts, url).urlopen(
+                method, target, body=body, headers=sent, timeout=timeout, retries=False,
+                redirect=False, assert_same_host=False,
+            )
+        crash.reached("after-send", detail=parts.path)
+        return response
 
     def get(self, url: str, **kwargs: Any) -> Response:
         """:meth:`request` with ``GET``."""

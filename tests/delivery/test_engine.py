@@ -267,6 +267,19 @@ def test_checkpoints_continue_the_tree_across_runs(make_hub, tmp_path: Path) -> 
         assert base64.b64decode(b64root) == root(lines)
 
 
+def test_a_run_with_nothing_to_deliver_signs_what_a_killed_run_left_unsigned(make_hub,
+                                                                            tmp_path) -> None:
+    hub = make_hub("[channels.a]\nplugin = \"scripted\"\n")
+    # Delivered and recorded, then killed before the run signed its checkpoint.
+    reg = outbox.register(hub, hub.prepare([write_item(tmp_path / "a.md", "测试通知")])[0])
+    with Deliverer(hub) as deliverer:
+        [row] = reg.to_run
+        assert deliverer.submit(row, reg.item).result().status == "published"
+    assert hub.store.latest_signed()[0] == -1 and hub.store.receipt_count() == 1
+    assert delivery.retry(hub).outcomes == []
+    assert hub.store.latest_signed()[0] == 1
+
+
 # -- send marks (DESIGN §6): an interrupted delivery that provably never left is sent ----------
 MARKING = "[channels.m]\nplugin = \"marking\"\n"
 

@@ -45,6 +45,12 @@ class PermanentError(DeliveryError):
     """Not worth retrying without a change by a person: 4xx, rejected content, bad credentials."""
 
 
+class BlockedError(PermanentError):
+    """A local condition a person must fix first — a full disk, a read-only file system, a
+    refused permission: retrying at once cannot help, so it is not retried within the run; the
+    delivery fails as retryable, and ``hub retry`` finishes it once the cause is gone."""
+
+
 class Deferred(DeliveryError):
     """The channel hands this delivery to a person (e.g. a file upload to a provincial platform).
 
@@ -96,3 +102,15 @@ def is_lasting_os_error(exc: OSError) -> bool:
     """A full disk, a read-only file system, a refused permission: retrying will not help until
     a person acts, so such errors are never retried as if they were transient."""
     return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def write_failure(what: str, exc: BaseException) -> DeliveryError:
+    """The error a channel raises when writing its files (or reading the store for them) failed:
+    :class:`BlockedError` for a full disk, a read-only file system or a refused permission (a
+    person must act first), :class:`TransientError` for anything else (a busy store, a passing
+    I/O error), each saying ``what`` failed and why in a user's words."""
+    if isinstance(exc, OSError):
+        if is_lasting_os_error(exc):
+            return BlockedError(f"{what}：{describe_os_error(exc)}；排除后运行 hub retry")
+        return TransientError(f"{what}：{describe_os_error(exc)}")
+    return TransientError(f"{what}：{type(exc).__name__}: {exc}"[:300])

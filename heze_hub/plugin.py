@@ -20,7 +20,10 @@ What a plugin gets:
 - the item it publishes: :class:`NormalizedItem` (public fields already masked) with its
   :class:`Attachment` parts, the Chinese labels of kinds and categories, :func:`to_shanghai`;
 - typed errors: :class:`TransientError` (the core retries), :class:`PermanentError`,
-  :class:`Deferred`, :class:`Unconfirmed`, :class:`HubError`;
+  :class:`BlockedError` (a local condition such as a full disk: not retried in the run, retried
+  by ``hub retry``; an ``OSError`` of a full disk or a refused permission is classified so by
+  the core; :func:`write_failure` classifies a failed file write), :class:`Deferred`,
+  :class:`Unconfirmed`, :class:`HubError`;
 - HTTP helpers around ``ctx.http`` (:class:`HttpClient`): :class:`TransportError` and the
   classification of statuses, failures and ``Retry-After``;
 - files: :func:`atomic_write`, :func:`writable_dir_problem`, :func:`resolve_path`;
@@ -55,7 +58,15 @@ from heze_hub.delivery.http import (
     never_sent,
     retry_after_seconds,
 )
-from heze_hub.errors import Deferred, HubError, PermanentError, TransientError, Unconfirmed
+from heze_hub.errors import (
+    BlockedError,
+    Deferred,
+    HubError,
+    PermanentError,
+    TransientError,
+    Unconfirmed,
+    write_failure,
+)
 from heze_hub.files import atomic_write, writable_dir_problem
 from heze_hub.items.credit_record import RECORD_TYPES, record_decision_number, wire_record
 from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
@@ -79,6 +90,7 @@ __all__ = [
     "SENTENCE_ENDS",
     "TRAILING_PUNCT",
     "Attachment",
+    "BlockedError",
     "Channel",
     "ChannelSettings",
     "Deferred",
@@ -112,4 +124,5 @@ __all__ = [
     "to_shanghai",
     "wire_record",
     "writable_dir_problem",
+    "write_failure",
 ]

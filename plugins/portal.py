@@ -48,6 +48,7 @@ from heze_hub.plugin import (
     retry_after_seconds,
     sha256_hex,
     writable_dir_problem,
+    write_failure,
 )
 from heze_hub.portal.pages import (
     attachment_dir,
@@ -153,7 +154,7 @@ class PortalChannel(Channel):
         try:
             self._published.rebuild()
         except OSError as exc:
-            raise HubError(f"门户网站目录重建失败（{self.output_dir}）：{exc}") from exc
+            raise write_failure(f"门户网站目录重建失败（{self.output_dir}）", exc) from exc
         self._published.forget_stored()
 
     # -- health --------------------------------------------------------------------------------
@@ -264,12 +265,12 @@ class PortalChannel(Channel):
         except HubError:
             raise
         except Exception as exc:  # the disk, or the store read for cross links
-            raise TransientError(f"写入门户网站页面失败（{page_path}）：{_describe(exc)}") from exc
+            raise write_failure(f"写入门户网站页面失败（{page_path}）", exc) from exc
         ctx.payload_sha256 = sha256_hex(page)
         try:
             self._published.rebuild(ticket)
         except Exception as exc:  # the store or the disk; the page itself is in place
-            raise TransientError(f"门户网站目录重建失败：{_describe(exc)}") from exc
+            raise write_failure("门户网站目录重建失败", exc) from exc
         return result
 
     def _item_lock(self, index_no: str) -> threading.Lock:

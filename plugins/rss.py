@@ -53,12 +53,10 @@ from heze_hub.plugin import (
     Channel,
     ChannelSettings,
     DeliveryContext,
-    HubError,
     HubInfo,
     NormalizedItem,
     PublishedSet,
     PublishResult,
-    TransientError,
     atomic_write,
     canonical_json,
     hookimpl,
@@ -66,6 +64,7 @@ from heze_hub.plugin import (
     sha256_hex,
     to_shanghai,
     writable_dir_problem,
+    write_failure,
 )
 
 #: Namespace of the hub's own feed elements. ``hub:checkpoint`` holds the signed note text
@@ -165,7 +164,7 @@ class RssChannel(Channel):
         try:
             self._published.rebuild(ticket)
         except Exception as exc:  # the store or the disk: worth another attempt
-            raise TransientError(f"订阅源重建失败：{type(exc).__name__}: {exc}"[:300]) from exc
+            raise write_failure("订阅源重建失败", exc) from exc
         with self._lock:
             listed = item.index_no in self._in_feed
         n = self.settings.max_entries
@@ -177,7 +176,7 @@ class RssChannel(Channel):
         try:
             self._published.rebuild()
         except OSError as exc:
-            raise HubError(f"订阅源重建失败（{self.output_dir}）：{exc}") from exc
+            raise write_failure(f"订阅源重建失败（{self.output_dir}）", exc) from exc
         self._published.forget_stored()
 
     # -- health --------------------------------------------------------------------------------

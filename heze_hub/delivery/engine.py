@@ -23,21 +23,26 @@ from typing import Any
 
 from sqlalchemy import update
 from tenacity import (
-    RetryCallState,
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
     stop_before_delay,
-    wait_random_exponential,
 )
 
 from heze_hub.delivery import crash
-from heze_hub.delivery.channel import Channel, DeliveryContext, PublishResult, RetryPolicy
-from heze_hub.delivery.http import HttpClient, TransportError, is_bad_url
+from heze_hub.delivery.attempt import call_channel, retry_wait
+from heze_hub.delivery.channel import Channel, DeliveryContext, PublishResult
+from heze_hub.delivery.http import HttpClient, TransportError
 from heze_hub.delivery.outbox import OWNER, Outcome, build_receipt
 from heze_hub.delivery.progress import Progress
 from heze_hub.delivery.runtime import Runtime
-from heze_hub.errors import Deferred, PermanentError, TransientError, Unconfirmed
+from heze_hub.errors import (
+    BlockedError,
+    Deferred,
+    PermanentError,
+    TransientError,
+    Unconfirmed,
+)
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import now
 from heze_hub.store.schema import deliveries
@@ -233,7 +238,7 @@ class Deliverer:
         policy = channel.settings.retry
         retrying = Retrying(
             stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_seconds),
-            wait=_wait(policy),
+            wait=retry_wait(policy),
             retry=retry_if_exception_type(TransientError),
             reraise=True,
             sleep=self.sleep,
@@ -244,7 +249,7 @@ class Deliverer:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
                     ctx.attempt = attempts
-                    result = _call(channel, item, ctx, self.hub.scrub)
+                    result = call_channel(channel, item, ctx, self.hub.scrub)
         except TransientError as exc:
             return self._finish(
                 row,
@@ -256,7 +261,9 @@ class Deliverer:
                 error=f"{exc}（已尝试 {attempts} 次，可稍后 hub retry）",
             )
         except PermanentError as exc:
-            return self._finish(row, item, "failed", attempts, ctx, error=str(exc))
+            blocked = isinstance(exc, BlockedError)
+            return self._finish(row, item, "failed", attempts, ctx, error=str(exc),
+                                retryable=blocked)
         except Unconfirmed as exc:
             return self._finish(row, item, "unconfirmed", attempts, ctx, error=str(exc))
         except Deferred as exc:
@@ -358,35 +365,3 @@ class Deliverer:
 
 def _same_owner(owner: str | None) -> Any:
     return deliveries.c.owner.is_(None) if owner is None else deliveries.c.owner == owner
-
-
-def _call(
-    channel: Channel, item: NormalizedItem, ctx: DeliveryContext, scrub: Callable[[str], str]
-) -> PublishResult:
-    """One attempt; errors a channel did not classify are classified here."""
-    try:
-        return channel.publish(item, ctx)
-    except (TransientError, PermanentError, Deferred, Unconfirmed):
-        raise
-    except TransportError as exc:
-        # Never str() a transport error: its message carries the URL, and URLs carry tokens.
-        if is_bad_url(exc):
-            raise PermanentError(f"渠道地址无效：{type(exc).__name__}") from None
-        raise TransientError(f"网络错误：{type(exc).__name__}") from None
-    except Exception as exc:
-        log.error("channel %s raised %s: %s", channel.name, type(exc).__name__, scrub(str(exc)))
-        raise PermanentError(f"渠道插件内部错误：{type(exc).__name__}") from None
-
-
-def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
-    backoff = wait_random_exponential(multiplier=policy.initial_wait or 0.01, max=policy.max_wait)
-
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        base = backoff(state)
-        retry_after = getattr(exc, "retry_after", None)
-        # The remote's own Retry-After wins over our schedule; stop_before_delay then decides
-        # whether waiting that long still fits the channel's time budget.
-        return max(base, float(retry_after)) if retry_after else base
-
-    return wait

@@ -186,3 +186,24 @@ def test_read_only_commands_create_no_state(hub_run: HubRun, receiver) -> None:
     assert hub_run.json("receipts") == []
     hub_run("audit", check=0)
     assert not (hub_run.cwd / ".hub").exists()
+
+
+def test_an_output_disk_that_fills_is_not_retried_until_freed(hub_run: HubRun, receiver,
+                                                              small_disk: Path) -> None:
+    """The portal's folder is on a full disk: that delivery fails at once (no retries with
+    backoff against a full disk), the run says what was sent (exit 1), and after space is freed
+    a plain ``hub retry`` publishes it."""
+    _config(hub_run, receiver, public=str(small_disk / "public"))
+    item = write_item(hub_run.cwd / "a.md", "关于开展测试工作的通知", body="正文。" * 400)
+    ballast = _fill(small_disk)
+    proc = hub_run("publish", str(item), "--json", check=1)
+    [result] = __import__("json").loads(proc.stdout)
+    by_channel = {d["channel"]: d for d in result["deliveries"]}
+    assert by_channel["notify"]["status"] == "published" and len(receiver.posts) == 1
+    portal = by_channel["portal"]
+    assert portal["status"] == "failed" and portal["attempts"] == 1
+    assert "磁盘空间不足" in portal["error"] and "hub retry" in portal["error"]
+    ballast.unlink()
+    retried = hub_run("retry", check=0)
+    assert "已发布 portal" in retried.stdout and len(receiver.posts) == 1
+    assert (small_disk / "public" / "index.html").exists()

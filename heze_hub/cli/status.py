@@ -8,15 +8,13 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from heze_hub.cli import common
 from heze_hub.cli.common import (
     STATE_LABELS,
     ExitStatus,
     err,
     open_hub,
     out,
-    outcome_dict,
-    outcome_line,
-    show_problems,
 )
 from heze_hub.delivery import runs as delivery
 from heze_hub.errors import InputError
@@ -99,7 +97,7 @@ def retry(
             click.echo(
                 json.dumps(
                     [
-                        outcome_dict(o) | {"index_no": o.index_no, "version": o.version}
+                        common.outcome_dict(o) | {"index_no": o.index_no, "version": o.version}
                         for o in report.outcomes
                     ],
                     ensure_ascii=False,
@@ -110,10 +108,10 @@ def retry(
             out.print("没有需要继续的投递。")
         else:
             for o in report.outcomes:
-                out.print(f"{o.index_no} v{o.version}  " + outcome_line(o))
+                out.print(f"{o.index_no} v{o.version}  " + common.outcome_line(o))
         for name in sorted(set(report.held)):
             err.print(f"[yellow]提醒[/]：渠道 {escape(name)} 已停用，"
                       f"其 {report.held.count(name)} 个未完成的投递未处理")
-        show_problems(report.problems)
+        common.show_problems(report.problems)
         if report.failed:
             ctx.exit(ExitStatus.FAILED)

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event, func, insert, select
+from sqlalchemy import Connection, create_engine, event, func, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -319,12 +319,14 @@ def _read_only_engine(url: str) -> Engine:
     """An engine that can only read ``url``; SQLite is opened ``mode=ro``, and ``immutable`` where
     the folder is read-only and SQLite cannot set up its WAL index there."""
     if not url.startswith("sqlite:///"):
-        return create_engine(url)
+        engine = create_engine(url)
+        if inspect(engine).has_table(receipts.name):
+            return engine
+        engine.dispose()
+        return _empty_engine()  # a database the hub has not written to yet
     path = Path(url.removeprefix("sqlite:///")).resolve()
     if not path.exists():
-        engine = create_engine("sqlite://")
-        metadata.create_all(engine)  # in memory: an empty hub
-        return engine
+        return _empty_engine()
     for flags in ("mode=ro", "mode=ro&immutable=1"):
         engine = create_engine(
             f"sqlite:///file:{urllib.parse.quote(str(path))}?{flags}&uri=true"
@@ -336,6 +338,13 @@ def _read_only_engine(url: str) -> Engine:
         except OperationalError:
             engine.dispose()
     return engine  # the last one; its error is reported where it is first used
+
+
+def _empty_engine() -> Engine:
+    """An empty hub in memory, for reading where no hub has written yet."""
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

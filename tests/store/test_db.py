@@ -458,3 +458,16 @@ def test_two_hub_processes_share_a_postgresql_store(pg_url, hub_run, receiver) -
     bundle = hub_run.cwd / "bundle"
     hub_run("receipts", "export", str(bundle), check=0)
     hub_run("verify", str(bundle), check=0)
+
+
+def test_reading_a_postgresql_database_the_hub_never_wrote(pg_url, hub_run) -> None:
+    from sqlalchemy import create_engine, inspect
+
+    (hub_run.cwd / "channels.toml").write_text(
+        f'[hub]\norg_code = "PG"\ndatabase_url = "{pg_url}"\n', encoding="utf-8")
+    assert hub_run.json("status") == [] and hub_run.json("receipts") == []
+    engine = create_engine(pg_url)
+    try:
+        assert inspect(engine).get_table_names() == []  # reading created nothing
+    finally:
+        engine.dispose()

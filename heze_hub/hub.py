@@ -20,7 +20,7 @@ from heze_hub.errors import BatchInputError, ConfigError, InputError, describe_o
 from heze_hub.files import atomic_write, create_once, writable_dir_problem
 from heze_hub.items.load import load_item
 from heze_hub.items.normalize import PreparedItem, normalize, now
-from heze_hub.receipts.keyfile import load_or_create_key
+from heze_hub.receipts.keyfile import load_key, load_or_create_key
 from heze_hub.receipts.merkle import TreeBuilder
 from heze_hub.receipts.signing import SigningKey, sign_checkpoint
 from heze_hub.rules.gate import gate_errors
@@ -203,10 +203,12 @@ class Hub:
             ) from None
 
     def verifier_key(self) -> str:
-        """The verifier key auditors check checkpoints with, without creating a key."""
+        """The verifier key auditors check checkpoints with; a read-only hub creates no key."""
         pub = self.state_dir / "hub.pub"
         if pub.is_file():
             return pub.read_text(encoding="utf-8").strip()
+        if self.read_only:
+            return load_key(self.config.signing_key_path, self.config.log_origin).vkey()
         return self.signing_key().vkey()
 
     def check_channels(self, names: Iterable[str]) -> None:

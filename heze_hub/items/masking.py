@@ -34,11 +34,11 @@ Decisions (documented here because tests and auditors rely on them):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 from heze_hub.items.identifiers import id_birth_date, id_check_char, id_number_is_valid
-from heze_hub.items.number_runs import number_runs
+from heze_hub.items.number_runs import DigitGroup, NumberRun, number_runs
 from heze_hub.items.text import outside_urls
 
 __all__ = [
@@ -157,54 +157,88 @@ def _mask_segment(s: str) -> str:
     return _mask_written_forms(_MOBILE_RE.sub(mobile, s))
 
 
-def _masked_number(digits: str) -> str | None:
-    """The masked form of a number a reader sees, or None when it is no personal data."""
+def _personal_number(digits: str) -> tuple[str, str] | None:
+    """What a number a reader sees is (``id``, ``id15``, ``mobile``, ``bank``) and its masked
+    form, or None when it is no personal data."""
     n = len(digits)
     if n == 18 and is_valid_id_number(digits):
-        return digits[:6] + "*" * 8 + digits[14:]
+        return "id", digits[:6] + "*" * 8 + digits[14:]
     if n == 15 and digits.isdigit() and _valid_id15(digits):
-        return digits[:6] + "*" * 6 + digits[12:]
+        return "id15", digits[:6] + "*" * 6 + digits[12:]
     if _MOBILE_DIGITS.fullmatch(digits):
-        return digits[:-8] + "****" + digits[-4:]
+        return "mobile", digits[:-8] + "****" + digits[-4:]
     if 16 <= n <= 19 and digits.isdigit() and not _id_shaped(digits) and luhn_ok(digits):
-        return _mask_digits(digits, 4, 4)
+        return "bank", _mask_digits(digits, 4, 4)
     return None
 
 
 _MOBILE_DIGITS = re.compile(r"(?:86)?1[3-9][0-9]{9}")
 
 
+def _thousands(groups: Sequence[DigitGroup]) -> bool:
+    """``13 805 301 234``: an amount grouped by thousands, never a phone or an ID number."""
+    return (len(groups) > 1 and len(groups[0].digits) <= 3
+            and all(len(g.digits) == 3 for g in groups[1:]))
+
+
+def _personal_numbers(run: NumberRun) -> list[tuple[int, int, str, str]]:
+    """``(start, end, kind, masked)`` of each personal number in a run: the whole run, or else
+    each stretch of its groups that is one (``１３８… １３９…``: two numbers side by side)."""
+    whole = None if _thousands(run.groups) else _personal_number(run.digits)
+    if whole is not None:
+        return [(run.start, run.end, *whole)]
+    found = []
+    i, groups = 0, run.groups
+    while i < len(groups):
+        digits, hit = "", None
+        for j in range(i, len(groups)):
+            digits += groups[j].digits
+            if len(digits) > 19:
+                break
+            number = None if _thousands(groups[i : j + 1]) else _personal_number(digits)
+            if number is not None:
+                hit = (groups[i].start, groups[j].end, *number), j
+                break
+        if hit is None:
+            i += 1
+        else:
+            found.append(hit[0])
+            i = hit[1] + 1
+    return found
+
+
 def _mask_written_forms(s: str) -> str:
-    """Mask numbers the plain patterns cannot see: full-width, character references, split."""
+    """Mask numbers the plain patterns cannot see: any digit form, character references, split."""
     parts: list[str] = []
     pos = 0
     for run in number_runs(s):
-        masked = None if run.plain else _masked_number(run.digits)
-        if masked is not None:
-            parts += [s[pos : run.start], masked]
-            pos = run.end
+        if run.plain:
+            continue  # the plain patterns above have decided about it
+        for start, end, _kind, masked in _personal_numbers(run):
+            parts += [s[pos:start], masked]
+            pos = end
     return "".join(parts) + s[pos:] if parts else s
 
 
 def find_personal_data(text: str) -> list[str]:
     """Valid ID numbers and mobile numbers a reader would see in ``text``, in any written form,
-    each given masked (never echo the number itself). URLs are not searched: masking leaves them
-    alone by design (see the module docstring).
+    each given masked (never echo the number itself). Inside URLs, which masking leaves alone
+    (see the module docstring), only ID numbers are looked for: an article or account id there
+    may look like a mobile number, but a valid ID number is personal data wherever it stands.
 
     This is the last check on what a public channel is about to send (DESIGN §3).
     """
     found: list[str] = []
 
-    def scan(segment: str) -> str:
-        for run in number_runs(segment):
-            digits = run.digits
-            if (len(digits) == 18 and is_valid_id_number(digits)) or _MOBILE_DIGITS.fullmatch(
-                digits
-            ):
-                found.append(_masked_number(digits) or "")
-        return segment
+    def scan(kinds: tuple[str, ...]) -> Callable[[str], str]:
+        def look(segment: str) -> str:
+            for run in number_runs(segment):
+                found.extend(m for _s, _e, k, m in _personal_numbers(run) if k in kinds)
+            return segment
 
-    outside_urls(text, scan)
+        return look
+
+    outside_urls(text, scan(("id", "mobile")), scan(("id",)))
     return found
 
 

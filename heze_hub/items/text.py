@@ -47,20 +47,25 @@ _FW_CLOSE = "，。、；：？！）〕】》」』”’…—"
 _FW_OPEN = "（〔【《「『“‘"
 _FW_PUNCT = _FW_CLOSE + _FW_OPEN
 
-_URL_RE = re.compile(r"(?:https?|ftp)://[^\s<>\"'（）【】，。；！？、“”]+|www\.[^\s<>\"'（）【】，。；！？、“”]+")
+# A URL ends where Chinese text or full-width punctuation begins (``www.heze.gov.cn联系电话…``):
+# nothing of the sentence after it is taken for part of the link.
+_URL_END = "\\s<>\"'（）【】，。；：！？、“”\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_URL_RE = re.compile(rf"(?:(?:https?|ftp)://|www\.)[^{_URL_END}]+")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _DOC_OPEN = "[［【〔(（{｛"
 _DOC_CLOSE = "]］】〕)）}｝"
 
 
-def outside_urls(text: str, change: Callable[[str], str]) -> str:
+def outside_urls(
+    text: str, change: Callable[[str], str], in_urls: Callable[[str], str] | None = None
+) -> str:
     """``text`` with ``change`` applied to each stretch between URLs; URLs stay exactly as they
-    are (rewriting characters inside a link breaks it)."""
+    are (rewriting characters inside a link breaks it), or go through ``in_urls`` if given."""
     parts: list[str] = []
     pos = 0
     for m in _URL_RE.finditer(text):
         parts.append(change(text[pos : m.start()]))
-        parts.append(m.group(0))
+        parts.append(in_urls(m.group(0)) if in_urls else m.group(0))
         pos = m.end()
     parts.append(change(text[pos:]))
     return "".join(parts)

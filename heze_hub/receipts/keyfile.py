@@ -50,7 +50,7 @@ def load_or_create_key(path: str | os.PathLike[str], name: str) -> SigningKey:
         if created:
             return key
         # Another process created it first; load theirs below.
-    return _load_key(path, name)
+    return load_key(path, name)
 
 
 def _create_parent(directory: Path) -> None:
@@ -67,7 +67,9 @@ def _create_parent(directory: Path) -> None:
         os.chmod(d, 0o700)  # mkdir's mode is filtered by the umask; be exact
 
 
-def _load_key(path: Path, name: str) -> SigningKey:
+def load_key(path: str | os.PathLike[str], name: str) -> SigningKey:
+    """Load the hub's signing key from ``path``, creating nothing (for read-only use)."""
+    path = Path(path)
     try:
         mode = path.stat().st_mode
         if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):

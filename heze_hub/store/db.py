@@ -278,6 +278,9 @@ def describe_store_error(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc)
     if "disk is full" in text or "No space left" in text:
         return "磁盘空间不足"
+    if "unmerged WAL" in text:
+        return ("只读副本中有尚未合并的预写日志（hub.db-wal）；请在 hub 空闲时重新复制状态目录，"
+                "或在可写的副本上运行一次 hub status")
     if "readonly database" in text or "read-only" in text:
         return "数据库只读"
     if "not a database" in text:
@@ -328,6 +331,12 @@ def _read_only_engine(url: str) -> Engine:
     if not path.exists():
         return _empty_engine()
     for flags in ("mode=ro", "mode=ro&immutable=1"):
+        if "immutable" in flags and _has_wal(path):
+            # immutable ignores the write-ahead log: it would show the copy without its newest
+            # receipts, and say nothing.
+            raise OperationalError(
+                "read-only copy with an unmerged WAL", None, Exception("unmerged WAL")
+            )
         engine = create_engine(
             f"sqlite:///file:{urllib.parse.quote(str(path))}?{flags}&uri=true"
         )
@@ -338,6 +347,11 @@ def _read_only_engine(url: str) -> Engine:
         except OperationalError:
             engine.dispose()
     return engine  # the last one; its error is reported where it is first used
+
+
+def _has_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
 
 
 def _empty_engine() -> Engine:

@@ -207,3 +207,35 @@ def test_an_output_disk_that_fills_is_not_retried_until_freed(hub_run: HubRun, r
     retried = hub_run("retry", check=0)
     assert "已发布 portal" in retried.stdout and len(receiver.posts) == 1
     assert (small_disk / "public" / "index.html").exists()
+
+
+def test_a_read_only_copy_with_an_unmerged_log_is_refused(hub_run: HubRun, receiver,
+                                                         tmp_path: Path) -> None:
+    """A copy taken while the hub was writing holds its newest changes in the write-ahead log.
+    Without the log's index SQLite can open it on a read-only disk only as ``immutable``, which
+    ignores the log and would silently show the state without those changes: refused, with
+    what to do."""
+    import sqlite3
+
+    _config(hub_run, receiver)
+    hub_run("publish", str(write_item(hub_run.cwd / "a.md", "关于开展测试工作的通知")), check=0)
+    state = hub_run.cwd / ".hub"
+    live = sqlite3.connect(state / "hub.db")  # the hub, still writing: its log not merged
+    live.execute("PRAGMA wal_autocheckpoint=0")
+    live.execute("UPDATE deliveries SET status = 'failed' WHERE channel = 'notify'")
+    live.commit()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("hub.db", "hub.db-wal"):  # copied without the WAL index, as a backup tool may
+        shutil.copy(state / name, copy / name)
+    live.close()
+    (hub_run.cwd / "channels.toml").write_text(
+        (hub_run.cwd / "channels.toml").read_text().replace('state_dir = ".hub"',
+                                                            f'state_dir = "{copy}"'))
+    _mount("--bind", str(copy), str(copy))
+    try:
+        _mount("-o", "remount,ro,bind", str(copy))
+        proc = hub_run("status")
+        assert proc.returncode == 2 and "预写日志" in proc.stderr, proc.stderr
+    finally:
+        subprocess.run(["umount", str(copy)], check=False)

@@ -24,13 +24,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 # One digit in any form: any Unicode decimal digit (ASCII, full-width, Arabic-Indic, math bold…),
-# superscript, subscript or circled, or a numeric character reference to an ASCII digit.
+# superscript, subscript or circled, or a numeric character reference to an ASCII digit (its
+# ``;`` may be missing, e.g. taken for punctuation by cleanup: browsers decode ``&#51`` too).
 _DIGIT = (
     r"(?:[\d\u00b2\u00b3\u00b9\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468\u24ea]"
-    r"|&#(?:0*(?:4[89]|5[0-7])|[xX]0*(?:3[0-9]));)"
+    r"|&#(?:0*(?:4[89]|5[0-7])|[xX]0*(?:3[0-9]))(?![0-9]);?)"
 )
 # The check character X in any form.
-_CHECK_X = r"(?:[Xx\uff38\uff58]|&#(?:0*(?:88|120)|[xX]0*(?:58|78));)"
+_CHECK_X = r"(?:[Xx\uff38\uff58]|&#(?:0*(?:88|120)|[xX]0*(?:58|78))(?![0-9]);?)"
 # What may stand between two digits without showing as a character in the published text, or
 # as a separator a reader skips: white space and a line break (an editor wraps lines), dashes,
 # dots, Markdown emphasis marks, HTML tags and zero-width characters. Emphasis takes one to

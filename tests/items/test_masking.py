@@ -130,7 +130,20 @@ MASK_WRITTEN_FORMS = [
      "电话138****1234"),
     ("电话138\u30000530\u30001234", "电话138****1234"),
     ("电话１３８－０５３０－１２３４", "电话138****1234"),
+    ("电话：138\n0530\n1234", "电话：138****1234"),  # an editor wrapped the line
+    ("手机１３８０５３０１２３４ １３９０５３０１２３４", "手机138****1234 139****1234"),
+    ("电话０５３０ １３８０５３０１２３４", "电话０５３０ 138****1234"),
+    ("\U0001d7cf\U0001d7d1\U0001d7d6\U0001d7ce\U0001d7d3\U0001d7d1\U0001d7ce\U0001d7cf"
+     "\U0001d7d0\U0001d7d1\U0001d7d2", "138****1234"),  # mathematical bold digits
+    ("¹³⁸⁰⁵³⁰¹²³⁴", "138****1234"),
+    ("①③⑧⓪⑤③⓪①②③④", "138****1234"),
+    ("١٣٨٠٥٣٠١٢٣٤", "138****1234"),  # Arabic-Indic digits
+    ("138.0530.1234", "138****1234"),
+    ("网址：www.heze.gov.cn联系电话：１３８０５３０１２３４",
+     "网址：www.heze.gov.cn联系电话：138****1234"),  # the URL ends where Chinese begins
     # what stays: numbers that are not personal data, however they are written
+    ("总额 13 805 301 234 元", "总额 13 805 301 234 元"),  # an amount grouped by thousands
+    ("2018.06.01 至 2019.06.01", "2018.06.01 至 2019.06.01"),
     ("２０１８年１３项", "２０１８年１３项"),
     ("许可编号３７１７０１２０１８０５２１０１０１",) * 2,
     ("监督电话０５３０－５３１１２３４", "监督电话０５３０－５３１１２３４"),
@@ -154,7 +167,8 @@ def test_mask_every_written_form(raw: str, expected: str) -> None:
          ["371702********3010", "138****1234"]),
         ("已遮蔽：138****1234、371702********3010", []),
         ("许可编号371701201805210101", []),  # ID-shaped, wrong check character: a licence number
-        ("https://weibo.example/13805301234", []),  # URLs are left to the operator (see docstring)
+        ("https://weibo.example/13805301234", []),  # an id in a URL may look like a mobile
+        ("https://x.gov.cn/a?sfz=371702198005123010", ["371702********3010"]),  # never an ID
         ("订单号2138053012345", []),
     ],
 )

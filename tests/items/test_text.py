@@ -12,6 +12,7 @@ from heze_hub.items.text import (
     clean_text,
     first_unclosed,
     last_boundary,
+    outside_urls,
     safe_cut,
     shorten,
 )
@@ -239,3 +240,17 @@ def test_cut_helpers() -> None:
     assert first_unclosed("甲（乙）《丙") == 4
     assert first_unclosed("甲（乙《丙》") == 1
     assert first_unclosed("甲（乙）") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "urls"),
+    [
+        ("网址：www.heze.gov.cn联系电话：13805301234", ["www.heze.gov.cn"]),
+        ("见https://x.gov.cn/a?id=1，或", ["https://x.gov.cn/a?id=1"]),
+        ("[网站](https://x.gov.cn)联系", ["https://x.gov.cn)"]),
+    ],
+)
+def test_a_url_ends_where_chinese_text_begins(text: str, urls: list[str]) -> None:
+    seen: list[str] = []
+    outside_urls(text, lambda s: s, lambda u: seen.append(u) or u)
+    assert seen == urls

@@ -306,7 +306,7 @@ def check_file(path: Path, data: bytes) -> str:
 
 
 FAST = settings(
-    max_examples=80, deadline=None, derandomize=True,
+    max_examples=80, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -337,7 +337,7 @@ def test_the_generators_reach_valid_items(tmp_path: Path) -> None:
 
 
 # --- through the CLI -----------------------------------------------------------------------------
-@settings(max_examples=3, deadline=None, derandomize=True,
+@settings(max_examples=3, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(md=st.lists(markdown_items(), min_size=2, max_size=4),
        js=st.lists(json_items(), min_size=2, max_size=4))

@@ -127,3 +127,18 @@ def test_a_channel_that_cannot_render_fails_closed(tmp_path: Path) -> None:
     item = normalize(load_item(write_item(tmp_path / "a.md", "关于开展测试工作的通知")))
     [problem] = personal_data_problems({"b": Broken("b", ChannelSettings(), hub)}, [item], now())
     assert "渠道 b 无法生成将发送的内容（KeyError）" in problem
+
+
+def test_an_id_number_in_a_link_stops_the_batch_on_a_built_in_channel(hub_run: HubRun) -> None:
+    """Masking leaves links alone (rewriting one breaks it); the last check still reads them
+    for ID numbers, in what the built-in portal and feed would publish."""
+    (hub_run.cwd / "channels.toml").write_text(
+        '[hub]\norg_code = "TEST"\npublic_url = "https://gov.example"\n'
+        '[channels.portal]\nmode = "static"\noutput_dir = "public"\n'
+        '[channels.rss]\noutput_dir = "public"\n', encoding="utf-8")
+    item = write_item(hub_run.cwd / "a.md", "关于开展测试工作的通知",
+                      body="详见[名单](https://x.example.gov.cn/q?sfz=371702198005123010)。")
+    proc = hub_run("publish", str(item), check=2)
+    assert "渠道 portal 的字段 html" in proc.stderr and "371702********3010" in proc.stderr
+    assert "渠道 rss" in proc.stderr and "未发送任何内容" in proc.stderr
+    assert not (hub_run.cwd / "public").exists()

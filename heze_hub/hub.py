@@ -19,6 +19,7 @@ from heze_hub.delivery.registry import Plugins, build_channels, load_plugins
 from heze_hub.errors import BatchInputError, ConfigError, InputError, describe_os_error
 from heze_hub.files import atomic_write, create_once, writable_dir_problem
 from heze_hub.items.load import load_item
+from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, normalize, now
 from heze_hub.receipts.keyfile import load_key, load_or_create_key
 from heze_hub.receipts.merkle import TreeBuilder
@@ -165,6 +166,7 @@ class Hub:
         of what each public channel it goes to (``only`` narrows them) would send.
         """
         prepared: list[PreparedItem] = []
+        probes: list[NormalizedItem] = []  # each item as channels will get it, for the checks
         problems: list[str] = []
         for path in paths:
             try:
@@ -172,11 +174,13 @@ class Hub:
             except InputError as exc:
                 problems.append(str(exc))
                 continue
+            probe = p.build("-", 0, now())
             # The policy's rules a file can be refused for before anything is sent (DESIGN §4).
-            problems.extend(f"{p.source}：{e}" for e in gate_errors(p.build("-", 0, now())))
+            problems.extend(f"{p.source}：{e}" for e in gate_errors(probe))
             prepared.append(p)
+            probes.append(probe)
         if not problems:
-            problems = personal_data_problems(self.channels, prepared, now(), only)
+            problems = personal_data_problems(self.channels, probes, only)
         if problems:
             raise BatchInputError(problems)
         return prepared

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import Any
 
 from heze_hub.delivery.channel import Channel
 from heze_hub.delivery.routing import route
 from heze_hub.items.masking import find_personal_data
-from heze_hub.items.normalize import PreparedItem
+from heze_hub.items.model import NormalizedItem
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +38,12 @@ def strings_of(payload: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 def personal_data_problems(
-    channels: dict[str, Channel],
-    batch: Iterable[PreparedItem],
-    when: datetime,
-    only: tuple[str, ...] = (),
+    channels: dict[str, Channel], batch: Iterable[NormalizedItem], only: tuple[str, ...] = ()
 ) -> list[str]:
-    """One message per file, channel and field that would send an ID or mobile number."""
+    """One message per file, channel and field that would send an ID or mobile number
+    (``batch``: the items as channels will get them, before an index number is assigned)."""
     problems = []
-    for prepared in batch:
-        item = prepared.build("-", 0, when)
+    for item in batch:
         for name in route(channels, item, only):
             channel = channels[name]
             if not channel.public or channel.accepts(item):
@@ -57,7 +53,7 @@ def personal_data_problems(
             except Exception as exc:  # a plugin's bug: the check fails closed, never open
                 log.error("render of %s failed: %r", name, exc)
                 problems.append(
-                    f"{prepared.source}：渠道 {name} 无法生成将发送的内容"
+                    f"{item.source}：渠道 {name} 无法生成将发送的内容"
                     f"（{type(exc).__name__}），无法检查其中的个人信息"
                 )
                 continue
@@ -65,7 +61,7 @@ def personal_data_problems(
                 found = find_personal_data(text)
                 if found:
                     problems.append(
-                        f"{prepared.source}：渠道 {name} 的字段 {field or '（正文）'}："
+                        f"{item.source}：渠道 {name} 的字段 {field or '（正文）'}："
                         f"仍含有个人信息（{'、'.join(dict.fromkeys(found))}），"
                         "请删除或改写后重新提交"
                     )

@@ -72,7 +72,8 @@ _JSON_REASONS = (
      "字段名须加英文双引号（或最后一项后有多余的逗号）"),
     ("Unterminated string", "字符串缺少结束的双引号"),
     ("Invalid control character", "字符串中有控制字符（换行须写作 \\n，制表符写作 \\t）"),
-    ("Invalid \\uXXXX escape", "\\u 后须是 4 位十六进制数"),
+    # Python's own message names the escape as a pattern; its start is what identifies it.
+    ("Invalid \\u", "\\u 后须是 4 位十六进制数（如 \\u4e2d）"),
     ("Invalid \\escape", "无效的反斜杠转义（反斜杠本身须写作 \\\\）"),
     ("Extra data", "对象结束后还有多余的内容"),
 )

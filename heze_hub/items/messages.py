@@ -24,7 +24,7 @@ _LOOSE_DATE = re.compile(
 # --- showing input in messages ------------------------------------------------------------------
 def show(value: str, limit: int | None = 60) -> str:
     """``value`` as a message may quote it: control characters and lone surrogates written as
-    ``\\uXXXX``, and at most ``limit`` characters."""
+    escapes such as ``\\u0007``, and at most ``limit`` characters."""
     shown = "".join(
         codepoint(c) if (ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or SURROGATE.match(c)) else c
         for c in (value if limit is None else value[: limit + 1])
@@ -34,12 +34,12 @@ def show(value: str, limit: int | None = 60) -> str:
 
 def show_path(path: Path) -> str:
     """A path as a message may quote it: bytes that are not UTF-8 as ``\\xNN``, control
-    characters as ``\\uNNNN``; equal to ``str(path)`` for every ordinary path."""
+    characters as ``\\u`` escapes; equal to ``str(path)`` for every ordinary path."""
     return show(os.fsencode(path).decode("utf-8", "backslashreplace"), limit=None)
 
 
 def codepoint(c: str) -> str:
-    """``c`` written as a ``\\uXXXX`` escape."""
+    """``c`` written as a four-digit ``\\u`` escape: ``\\u0007`` for BEL."""
     return f"\\u{ord(c):04x}"
 
 
@@ -137,7 +137,7 @@ _TYPE_RULES = {
     "datetime_object_invalid": "日期时间无效，例如 2018-07-12T16:30:00+08:00",
     "string_too_short": "不能为空",
     "too_short": "不能为空列表",
-    "string_pattern_mismatch": "格式不符（索引号应为 机构代码/YYYY-NNNNN）",
+    "string_pattern_mismatch": "格式不符（索引号应为 机构代码/年份-五位序号，如 371700/2018-00001）",
     "recursion_loop": "嵌套过深",
 }
 

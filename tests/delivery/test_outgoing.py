@@ -6,7 +6,9 @@ import shutil
 from pathlib import Path
 
 from heze_hub.delivery.outgoing import strings_of
-from heze_hub.plugin import HubInfo
+from heze_hub.items.load import load_item
+from heze_hub.items.normalize import normalize, now
+from heze_hub.plugin import HubInfo, NormalizedItem
 from tests.support import WEBHOOK_PLUGIN, HubRun, Receiver, write_item
 
 # A channel that sends, besides the item, where the department's file lay: a field that
@@ -36,6 +38,11 @@ def register_channels(register):
     register(SourceChannel)
     register(PrivateChannel)
 '''
+
+
+def _probe(path: Path, title: str) -> NormalizedItem:
+    """An item file, normalized and built as the checks before sending see it."""
+    return normalize(load_item(write_item(path, title))).build("-", 0, now())
 
 
 def _hub_info(folder: Path) -> HubInfo:
@@ -84,8 +91,6 @@ def test_strings_of_walks_every_string_with_its_path() -> None:
 
 def test_the_message_names_the_file(tmp_path: Path) -> None:
     from heze_hub.delivery.outgoing import personal_data_problems
-    from heze_hub.items.load import load_item
-    from heze_hub.items.normalize import normalize, now
     from heze_hub.plugin import Channel, ChannelSettings
 
     class Echo(Channel):
@@ -99,19 +104,16 @@ def test_the_message_names_the_file(tmp_path: Path) -> None:
 
     hub = _hub_info(tmp_path)
     channels = {"echo": Echo("echo", ChannelSettings(), hub)}
-    clean = normalize(load_item(write_item(tmp_path / "a.md", "关于开展测试工作的通知")))
-    dirty = normalize(load_item(write_item(tmp_path / "身份证371702198005123010.md",
-                                           "关于开展测试工作的通知二")))
-    assert personal_data_problems(channels, [clean], now()) == []
-    [problem] = personal_data_problems(channels, [clean, dirty], now())
+    clean = _probe(tmp_path / "a.md", "关于开展测试工作的通知")
+    dirty = _probe(tmp_path / "身份证371702198005123010.md", "关于开展测试工作的通知二")
+    assert personal_data_problems(channels, [clean]) == []
+    [problem] = personal_data_problems(channels, [clean, dirty])
     assert problem.startswith(str(dirty.source))
     assert "渠道 echo 的字段 source" in problem and "371702********3010" in problem
 
 
 def test_a_channel_that_cannot_render_fails_closed(tmp_path: Path) -> None:
     from heze_hub.delivery.outgoing import personal_data_problems
-    from heze_hub.items.load import load_item
-    from heze_hub.items.normalize import normalize, now
     from heze_hub.plugin import Channel, ChannelSettings
 
     class Broken(Channel):
@@ -124,8 +126,8 @@ def test_a_channel_that_cannot_render_fails_closed(tmp_path: Path) -> None:
             raise AssertionError
 
     hub = _hub_info(tmp_path)
-    item = normalize(load_item(write_item(tmp_path / "a.md", "关于开展测试工作的通知")))
-    [problem] = personal_data_problems({"b": Broken("b", ChannelSettings(), hub)}, [item], now())
+    item = _probe(tmp_path / "a.md", "关于开展测试工作的通知")
+    [problem] = personal_data_problems({"b": Broken("b", ChannelSettings(), hub)}, [item])
     assert "渠道 b 无法生成将发送的内容（KeyError）" in problem
 
 

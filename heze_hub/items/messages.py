@@ -137,7 +137,8 @@ _TYPE_RULES = {
     "datetime_object_invalid": "日期时间无效，例如 2018-07-12T16:30:00+08:00",
     "string_too_short": "不能为空",
     "too_short": "不能为空列表",
-    "string_pattern_mismatch": "格式不符（索引号应为 机构代码/年份-五位序号，如 371700/2018-00001）",
+    "string_pattern_mismatch":
+        "格式不符（索引号写作 机构代码/年份-五位序号，如 371700/2018-00001）",
     "recursion_loop": "嵌套过深",
 }
 

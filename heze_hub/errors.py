@@ -98,7 +98,7 @@ def describe_os_error(exc: OSError, *, with_path: bool = True) -> str:
     return f"{what}（{where}）" if where else what
 
 
-def is_lasting_os_error(exc: OSError) -> bool:
+def _lasting(exc: OSError) -> bool:
     """A full disk, a read-only file system, a refused permission: retrying will not help until
     a person acts, so such errors are never retried as if they were transient."""
     return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
@@ -110,7 +110,7 @@ def write_failure(what: str, exc: BaseException) -> DeliveryError:
     person must act first), :class:`TransientError` for anything else (a busy store, a passing
     I/O error), each saying ``what`` failed and why in a user's words."""
     if isinstance(exc, OSError):
-        if is_lasting_os_error(exc):
+        if _lasting(exc):
             return BlockedError(f"{what}：{describe_os_error(exc)}；排除后运行 hub retry")
         return TransientError(f"{what}：{describe_os_error(exc)}")
     return TransientError(f"{what}：{type(exc).__name__}: {exc}"[:300])

@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 import click
@@ -95,10 +96,11 @@ def state_is_writable(ctx: click.Context) -> bool:
     """Whether this hub's state directory and SQLite database can be written (not an auditor's
     read-only copy)."""
     config = load_config(ctx.obj["config"])
-    if not os.access(config.state_dir, os.W_OK):
-        return not config.state_dir.exists() and writable_dir_problem(config.state_dir) is None
-    db = config.state_dir / "hub.db"
-    return config.hub.database_url is not None or not db.exists() or os.access(db, os.W_OK)
+    if writable_dir_problem(config.state_dir) is not None:
+        return False
+    url = config.database_url
+    db = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    return db is None or not db.exists() or os.access(db, os.W_OK)
 
 
 def show_problems(problems: list[str]) -> None:

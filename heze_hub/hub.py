@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from heze_hub.config import Config
 from heze_hub.delivery.channel import Channel, HubInfo
+from heze_hub.delivery.lifecycle import item_problems
 from heze_hub.delivery.outgoing import personal_data_problems
 from heze_hub.delivery.registry import Plugins, build_channels, load_plugins
 from heze_hub.errors import BatchInputError, ConfigError, InputError, describe_os_error
@@ -179,6 +180,8 @@ class Hub:
             problems.extend(f"{p.source}：{e}" for e in gate_errors(probe))
             prepared.append(p)
             probes.append(probe)
+        if not problems:
+            problems = item_problems(self.store, prepared)
         if not problems:
             problems = personal_data_problems(self.channels, probes, only)
         if problems:

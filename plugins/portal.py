@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,7 @@ from heze_hub.plugin import (
     Response,
     TransientError,
     TransportError,
+    Withdrawal,
     atomic_write,
     hookimpl,
     is_bad_url,
@@ -50,6 +52,7 @@ from heze_hub.plugin import (
     writable_dir_problem,
     write_failure,
 )
+from heze_hub.portal.lifecycle import render_withdrawn_page
 from heze_hub.portal.pages import (
     attachment_dir,
     attachment_names,
@@ -60,6 +63,7 @@ from heze_hub.portal.pages import (
     render_item_page,
 )
 from heze_hub.portal.site import Site, copy_attachments, item_json
+from heze_hub_plugins.portal_cms import delete_article
 
 # =============================================================================================
 # Settings
@@ -103,6 +107,8 @@ class PortalChannel(Channel):
     settings_model = PortalSettings
     # Static: rewriting a page is harmless. HTTP: the CMS deduplicates by Idempotency-Key.
     resend_safe = True
+    # Static: the page becomes a notice; HTTP: DELETE, where 404 means already gone.
+    can_withdraw = True
 
     settings: PortalSettings
 
@@ -146,6 +152,47 @@ class PortalChannel(Channel):
         if self.settings.mode == "http":
             return self._publish_http(item, ctx)
         return self._publish_static(item, ctx)
+
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Withdrawal, ctx: DeliveryContext
+    ) -> PublishResult:
+        """Static: the same URL shows a withdrawal notice, the item leaves catalogue and search.
+        HTTP: ``DELETE {api_base}/api/articles/{remote_id}`` (200/204; 404 = already gone)."""
+        if self.settings.mode == "http":
+            problems = self.configuration_problems()
+            if problems:
+                raise PermanentError("；".join(problems))
+            return delete_article(self.settings.api_base, self.settings.token, withdrawal, ctx,
+                                  self.settings.timeout, self._scrub)
+        root = self.output_dir
+        url = self.hub.item_url(item.index_no)
+        notice = render_withdrawn_page(item, withdrawal.reason, withdrawal.requested_at).encode()
+        gone = {"index_no": item.index_no, "title": item.title, "withdrawn": True,
+                "withdrawn_at": withdrawal.requested_at.isoformat(),
+                "reason": withdrawal.reason, "url": url}
+        try:
+            with self._item_lock(item.index_no), self._page_lock:
+                atomic_write(root / checked_page_path(item.index_no), notice)
+                atomic_write(root / item_json_path(item.index_no),
+                             json.dumps(gone, ensure_ascii=False, indent=2) + "\n")
+                shutil.rmtree(root / attachment_dir(item.index_no), ignore_errors=True)
+                ticket = self._published.withdraw(item.index_no, item.version)
+            ctx.payload_sha256 = sha256_hex(notice)
+            self._published.rebuild(ticket)
+        except HubError:
+            raise
+        except Exception as exc:
+            raise write_failure("门户网站撤回失败", exc) from exc
+        return PublishResult(remote_id=item.index_no, url=url)
+
+    def refresh(self, items: list[NormalizedItem]) -> None:
+        """Re-render these items' pages (their 已失效 mark) and the catalogue."""
+        if self.settings.mode != "static" or not items:
+            return
+        ticket = 0
+        for item in items:
+            ticket = self._published.add(item)
+        self._published.rebuild(ticket)
 
     def finish_run(self) -> None:
         """Make sure the catalogue, search index and checkpoint show the final state."""

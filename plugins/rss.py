@@ -57,11 +57,13 @@ from heze_hub.plugin import (
     NormalizedItem,
     PublishedSet,
     PublishResult,
+    Withdrawal,
     atomic_write,
     canonical_json,
     hookimpl,
     resolve_path,
     sha256_hex,
+    standing,
     to_shanghai,
     writable_dir_problem,
     write_failure,
@@ -120,6 +122,8 @@ class RssChannel(Channel):
     settings_model = RssSettings
     # Rewriting a feed from the store is harmless.
     resend_safe = True
+    # Withdrawing rewrites the feeds without the item.
+    can_withdraw = True
 
     settings: RssSettings
 
@@ -139,19 +143,31 @@ class RssChannel(Channel):
         return f"{self.hub.public_url.rstrip('/')}/{file_name}"
 
     # -- render --------------------------------------------------------------------------------
-    def render(self, item: NormalizedItem) -> Any:
-        """The feed entry of ``item``, as the feeds will carry it."""
+    def render(self, item: NormalizedItem, known: list[NormalizedItem] | None = None) -> Any:
+        """The feed entry of ``item``, as the feeds will carry it; among the ``known``
+        published items it may be marked 已废止 (with a link to the repealing item) or 已失效,
+        and a correction shows its note with the date (DESIGN §12)."""
         published = to_shanghai(item.published_at)
+        s = standing(item, known or [])
+        notes = []
+        if s.label == "已废止":
+            notes += [f"本文件已被《{r.title}》（{self.hub.item_url(r.index_no)}）废止。"
+                      for r in s.repealed_by]
+        elif s.label == "已失效":
+            notes.append(f"本文件有效期至 {item.valid_until}，已失效。")
+        if s.correction:
+            notes.append(f"更正说明（{s.corrected_on}）：{s.correction}")
+        lead = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
         return {
             "guid": entry_guid(item.index_no),
-            "title": html_text(item.title),
+            "title": html_text(f"【{s.label}】{item.title}" if s.label else item.title),
             "link": self.hub.item_url(item.index_no),
             "published": published.isoformat(),
             "updated": published.isoformat(),
             "author": name_text(item.department),
             "categories": [name_text(c) for c in self._categories(item)],
             "summary": html_text(item.summary),
-            "content_html": xml_text(item.body_html),
+            "content_html": xml_text(lead + item.body_html),
             "version": item.version,
         }
 
@@ -170,6 +186,22 @@ class RssChannel(Channel):
         n = self.settings.max_entries
         note = None if listed else f"该信息不在最新 {n} 条之内，未列入订阅源"
         return PublishResult(remote_id=entry["guid"], url=self.feed_url(RSS_FILE), note=note)
+
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Withdrawal, ctx: DeliveryContext
+    ) -> PublishResult:
+        """Rewrite both feeds without ``item`` (idempotent: an absent item stays absent)."""
+        ticket = self._published.withdraw(item.index_no, item.version)
+        try:
+            self._published.rebuild(ticket)
+        except Exception as exc:
+            raise write_failure("订阅源重建失败", exc) from exc
+        return PublishResult(remote_id=entry_guid(item.index_no), url=self.feed_url(RSS_FILE))
+
+    def refresh(self, items: list[NormalizedItem]) -> None:
+        """Rewrite the feeds: these items' marks (已失效) changed."""
+        if items:
+            self._published.rebuild()
 
     def finish_run(self) -> None:
         """Rewrite the feeds from the store: the final state, with the latest checkpoint."""
@@ -196,14 +228,15 @@ class RssChannel(Channel):
             return
         latest = items[: self.settings.max_entries]  # newest first
         checkpoint = self.hub.latest_checkpoint() or ""
-        rss = self._feed(latest, RSS_FILE, checkpoint).rss_str(pretty=True)
-        atom = self._feed(latest, ATOM_FILE, checkpoint).atom_str(pretty=True)
+        rss = self._feed(latest, RSS_FILE, checkpoint, items).rss_str(pretty=True)
+        atom = self._feed(latest, ATOM_FILE, checkpoint, items).atom_str(pretty=True)
         atomic_write(root / RSS_FILE, rss, only_if_changed=True)
         atomic_write(root / ATOM_FILE, atom, only_if_changed=True)
         with self._lock:
             self._in_feed = {i.index_no for i in latest}
 
-    def _feed(self, items: list[NormalizedItem], file_name: str, checkpoint: str) -> FeedGenerator:
+    def _feed(self, items: list[NormalizedItem], file_name: str, checkpoint: str,
+              known: list[NormalizedItem]) -> FeedGenerator:
         fg = FeedGenerator()
         fg.register_extension("hub", CheckpointExtension, HtmlTitleExtension)
         fg.load_extension("dc", atom=False, rss=True)
@@ -223,11 +256,11 @@ class RssChannel(Channel):
         fg.lastBuildDate(newest)
         fg.hub.checkpoint(xml_text(checkpoint))
         for item in items:  # newest first; append keeps that order (add_entry prepends)
-            self._entry(fg.add_entry(order="append"), item)
+            self._entry(fg.add_entry(order="append"), item, known)
         return fg
 
-    def _entry(self, fe: Any, item: NormalizedItem) -> None:
-        entry = self.render(item)
+    def _entry(self, fe: Any, item: NormalizedItem, known: list[NormalizedItem]) -> None:
+        entry = self.render(item, known)
         fe.guid(entry["guid"], permalink=False)  # also the Atom id
         fe.title(entry["title"])  # HTML-escaped; Atom: type="html" (HtmlTitleExtension)
         fe.link(href=entry["link"])  # one link only: feedgen 1.0 drops rel on Atom entry links

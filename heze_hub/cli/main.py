@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from heze_hub.cli import audit as cli_audit
 from heze_hub.cli import credit as cli_credit
+from heze_hub.cli import lifecycle as cli_lifecycle
 from heze_hub.cli import publish as cli_publish
 from heze_hub.cli import receipts as cli_receipts
 from heze_hub.cli import sandbox as cli_sandbox
@@ -42,6 +43,7 @@ cli_receipts.register(cli)
 cli_sandbox.register(cli)
 cli_audit.register(cli)
 cli_credit.register(cli)
+cli_lifecycle.register(cli)
 
 
 def main() -> None:
@@ -60,7 +62,7 @@ def main() -> None:
         sys.exit(ExitStatus.BAD_INPUT)
     except (InputError, ConfigError) as exc:
         err.print(f"[red]错误[/]：{escape(str(exc))}")
-        if {"publish", "retry"} & set(sys.argv[1:]):
+        if {"publish", "retry", "withdraw", "expire"} & set(sys.argv[1:]):
             err.print("未发送任何内容。")
         sys.exit(ExitStatus.BAD_INPUT)
     except HubError as exc:

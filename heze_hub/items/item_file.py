@@ -89,7 +89,18 @@ class ItemFile(BaseModel):
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
     redact: list[str] = Field(default_factory=list, max_length=MAX_REDACT)
     credit: dict[str, Any] | None = Field(None, max_length=MAX_CREDIT_KEYS)
+    correction: str | None = Field(None, min_length=1, max_length=500)
+    repeals: list[str] = Field(default_factory=list, max_length=50)
+    valid_until: date | None = None
     body: str = ""
+
+    @field_validator("repeals")
+    @classmethod
+    def _index_numbers(cls, value: list[str]) -> list[str]:
+        for v in value:
+            if not INDEX_NO_RE.match(v.strip()):
+                raise ValueError(f"“{show(v)}”不是索引号（应写作 371700/2018-00001 的形式）")
+        return [v.strip() for v in value]
 
     @field_validator("topics", "redact", "channels")
     @classmethod
@@ -119,13 +130,14 @@ class ItemFile(BaseModel):
             raise ValueError(f"内容概述最多 {SUMMARY_LIMIT} 字，现为 {len(value)} 字")
         return value
 
-    @field_validator("title", "department", "doc_number", "summary", "interprets", mode="before")
+    @field_validator("title", "department", "doc_number", "summary", "interprets", "correction",
+                     mode="before")
     @classmethod
     def _strip(cls, value: Any) -> Any:
         # Only single-line fields: the body keeps its leading indentation (Markdown code blocks).
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("written_on", mode="before")
+    @field_validator("written_on", "valid_until", mode="before")
     @classmethod
     def _date_not_datetime(cls, value: Any) -> Any:
         if isinstance(value, datetime) or (

@@ -31,6 +31,7 @@ MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
 # Fields that identify a version rather than describe its content; left out of the hash so that
 # publishing the same file twice yields the same hash.
 _NOT_CONTENT = {"index_no", "version", "published_at", "content_sha256", "source", "channels"}
+_LIFECYCLE_FIELDS = ("correction", "repeals", "valid_until")
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,15 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
         "body_text": body.text,
         "credit": credit,
         "credit_public": credit_public,
+        "correction": public(clean_text(f.correction)) if f.correction else None,
+        "repeals": tuple(dict.fromkeys(f.repeals)),
+        "valid_until": f.valid_until,
     }
+    if f.valid_until and f.valid_until < f.written_on:
+        raise fail("valid_until", f"有效期至 {f.valid_until.isoformat()} 早于成文日期 "
+                                  f"{f.written_on.isoformat()}")
+    if f.index_no and f.index_no in f.repeals:
+        raise fail("repeals", f"信息不能废止它自己（{f.index_no}）")
     return PreparedItem(
         identity=_identity(f.index_no, content),
         explicit_index_no=f.index_no,
@@ -190,6 +199,11 @@ def content_hash(content: dict[str, Any], *, secret: bytes = b"") -> str:
     data = probe.model_dump(mode="json", exclude=_NOT_CONTENT)
     if data["credit"] is not None:
         data["credit"] = hmac.new(secret, canonical_json(data["credit"]), "sha256").hexdigest()
+    for key in _LIFECYCLE_FIELDS:
+        if data.get(key) in (None, [], ()):
+            # Absent lifecycle fields leave the hash as it was before they existed, so items
+            # published then are not taken for changed ones.
+            data.pop(key, None)
     for a in data["attachments"]:
         a.pop("source", None)  # where the file lay on the submitting machine is not content
     return sha256_hex(canonical_json(data))

@@ -50,6 +50,9 @@ class PublishedSet:
         self._lock = threading.Lock()  # guards the fields below
         self._build_lock = threading.Lock()  # one rebuild at a time
         self._local: dict[str, NormalizedItem] = {}
+        # Withdrawn by this process (index_no → version): out of every listing at once, before
+        # the store records the withdrawal; a later version published again comes back.
+        self._gone: dict[str, int] = {}
         self._store: list[NormalizedItem] | None = None
         self._dirty: set[str] = set()
         self._added = 0
@@ -65,6 +68,20 @@ class PublishedSet:
             self._added += 1
             return self._added
 
+    def withdraw(self, index_no: str, version: int) -> int:
+        """Record that this process withdrew ``index_no`` up to ``version``; return a ticket."""
+        with self._lock:
+            self._gone[index_no] = max(version, self._gone.get(index_no, 0))
+            self._dirty.add(index_no)
+            self._added += 1
+            return self._added
+
+    def _merged(self, store: list[NormalizedItem]) -> list[NormalizedItem]:
+        items = merge_latest(store, self._local.values())
+        if not self._gone:
+            return items
+        return [i for i in items if i.version > self._gone.get(i.index_no, 0)]
+
     def known(self) -> list[NormalizedItem]:
         """Every published item as far as this process knows now (store read at most once)."""
         if self._store is None:
@@ -73,7 +90,7 @@ class PublishedSet:
                 if self._store is None:
                     self._store = store
         with self._lock:
-            return merge_latest(self._store or [], self._local.values())
+            return self._merged(self._store or [])
 
     def rebuild(self, ticket: int | None = None) -> bool:
         """Rebuild unless a rebuild that started after ``ticket`` was issued already ran.
@@ -90,7 +107,7 @@ class PublishedSet:
             store = self._load_store()
             with self._lock:
                 self._store = store
-                items = merge_latest(store, self._local.values())
+                items = self._merged(store)
             self._build(items, dirty)
             with self._lock:
                 self._dirty -= dirty

@@ -45,6 +45,7 @@ import time
 from typing import Any
 
 from .base import RecordedRequest, Response, Service
+from .withdrawals import install
 
 DEFAULT_APPID = "wx-sandbox-appid"
 DEFAULT_SECRET = "sandbox-wechat-secret"
@@ -99,6 +100,7 @@ class WeChatService(Service):
             "/cgi-bin/freepublish/submit": {"POST": self._submit},
             "/cgi-bin/freepublish/get": {"POST": self._get},
         }
+        install(self)
 
     def reset_state(self) -> None:
         self.tokens: dict[str, float] = {}  # token → expiry (monotonic clock)
@@ -106,6 +108,7 @@ class WeChatService(Service):
         self.materials: dict[str, dict[str, Any]] = {}
         self.drafts: dict[str, dict[str, Any]] = {}
         self.publishes: dict[str, dict[str, Any]] = {}
+        self.deleted: dict[str, dict[str, Any]] = {}
         self.token_requests = 0
         self.uploads = 0
         self.submits = 0
@@ -121,6 +124,7 @@ class WeChatService(Service):
                           for k, m in self.materials.items()},
             "drafts": self.drafts,
             "publishes": self.publishes,
+            "deleted": self.deleted,
         }
 
     # -- helpers -----------------------------------------------------------------------------

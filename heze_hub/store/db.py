@@ -191,7 +191,8 @@ class Store:
             }
 
     def published_items(self, channel: str) -> list[NormalizedItem]:
-        """Latest published version of each item on ``channel``, newest first."""
+        """Latest published version of each item on ``channel``, newest first; an item whose
+        latest published version was withdrawn there (DESIGN §12) is not listed."""
         d, v = deliveries, versions
         latest = (
             select(d.c.index_no, func.max(d.c.version).label("version"))
@@ -199,9 +200,17 @@ class Store:
             .group_by(d.c.index_no)
             .subquery()
         )
+        gone = (
+            select(d.c.index_no, func.max(d.c.version).label("version"))
+            .where(d.c.channel == channel, d.c.status == "withdrawn")
+            .group_by(d.c.index_no)
+            .subquery()
+        )
         q = (
             select(v.c.data)
             .join(latest, (v.c.index_no == latest.c.index_no) & (v.c.version == latest.c.version))
+            .outerjoin(gone, gone.c.index_no == latest.c.index_no)
+            .where(gone.c.version.is_(None) | (gone.c.version < latest.c.version))
             .order_by(v.c.published_at.desc(), v.c.index_no.desc())
         )
         with self.read() as conn:

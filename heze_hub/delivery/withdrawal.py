@@ -94,10 +94,11 @@ def register_withdrawals(
     """Record the withdrawal deliveries of ``index_nos`` (inside the caller's write transaction).
 
     For every channel that carried a version of the item: the latest published version where
-    the channel edits in place, every published version where posts stand alone (WeChat,
-    Weibo) — unless already withdrawn. ``keep(name, channel)`` narrows the channels (``hub
-    expire`` leaves the credit platform alone), ``versions_of(index_no, channel, published)``
-    overrides the versions (a correction withdraws only the older posts). With ``strict`` an
+    the channel edits in place (and an older one that left a remote object of its own), every
+    published version where posts stand alone (WeChat, Weibo) — unless already withdrawn.
+    ``keep(name, channel)`` narrows the channels (``hub expire`` leaves the credit platform
+    alone), ``versions_of(index_no, channel, published)`` overrides the versions (a correction
+    withdraws only the older posts). With ``strict`` an
     unknown or never-published index number is bad input (nothing is recorded).
     """
     stamp = now().isoformat()
@@ -139,7 +140,12 @@ def register_withdrawals(
             if versions_of is not None:
                 chosen = versions_of(ix, name, numbers)
             elif channel is None or channel.edits_in_place:
-                chosen = numbers[-1:]
+                # The latest version, and an older one only where it left a remote object of its
+                # own (a CMS that filed each version as an article of its own).
+                last = max(pubs, key=lambda p: p["version"])
+                own = (last["remote_id"] or "",)
+                chosen = sorted({p["version"] for p in pubs
+                                 if p is last or (p["remote_id"] or "",) != own})
             else:
                 chosen = numbers
             for version in chosen:
@@ -152,10 +158,6 @@ def register_withdrawals(
                 if row is not None:
                     _pick_up(reg, row, report_done=strict)
                     continue
-                if channel is not None and channel.edits_in_place and _superseded(
-                    by_key, ix, version, name
-                ):
-                    continue  # a later version of it was withdrawn already
                 pub = next(p for p in pubs if p["version"] == version)
                 new_rows.append((reg, *_new_row(hub, reg.item, name, key, pub, reason, cause,
                                                 stamp)))
@@ -167,14 +169,6 @@ def _load(conn: Connection, index_no: str, version: int) -> NormalizedItem:
     data = conn.execute(select(versions.c.data).where(
         versions.c.index_no == index_no, versions.c.version == version)).scalar_one()
     return NormalizedItem.model_validate_json(data)
-
-
-def _superseded(by_key: dict[str, dict[str, Any]], ix: str, version: int, name: str) -> bool:
-    return any(
-        is_withdrawal(r) and r["index_no"] == ix and r["channel"] == name
-        and r["version"] > version and r["status"] == "withdrawn"
-        for r in by_key.values()
-    )
 
 
 def _pick_up(reg: Registered, row: dict[str, Any], *, report_done: bool) -> None:

@@ -13,7 +13,7 @@ from heze_hub.store.db import Store
 from heze_hub.store.schema import receipts
 
 #: Delivery states that end a delivery and so leave a receipt.
-FINISHED = ("published", "failed", "unconfirmed", "skipped")
+FINISHED = ("published", "failed", "unconfirmed", "skipped", "withdrawn")
 
 RECEIPT_FIELDS = (
     "seq",

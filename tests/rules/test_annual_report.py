@@ -13,7 +13,13 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from heze_hub.cli.audit import register
-from heze_hub.rules.annual_report import UNKNOWABLE, annual_report, is_regulation, render
+from heze_hub.rules.annual_report import (
+    UNKNOWABLE,
+    WITHDRAWN_SECTION,
+    annual_report,
+    is_regulation,
+    render,
+)
 from heze_hub.store.db import Store
 from tests.rules.yeardata import YearBuilder, build_2018, license_, make_item, penalty
 
@@ -42,6 +48,8 @@ def test_template_rows_and_columns(store: Store) -> None:
         ("第二十条第（六）项", "行政处罚", "本年处理决定数量"),
         ("第二十条第（六）项", "行政强制", "本年处理决定数量"),
         ("第二十条第（八）项", "行政事业性收费", "本年收费金额（单位：万元）"),
+        (WITHDRAWN_SECTION, "已撤回信息", "本年撤回条数"),
+        (WITHDRAWN_SECTION, "已撤回信息", "本年公示期满撤下条数"),
     ]
 
 

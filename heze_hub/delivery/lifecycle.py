@@ -73,10 +73,12 @@ def withdraw(
     return run_registered(hub, regs, on_done=on_done)
 
 
-def item_problems(store: Store, batch: list[PreparedItem]) -> list[str]:
-    """What the store says is wrong with the lifecycle fields of a batch (DESIGN §12), each a
-    Chinese message naming the file and the field: a ``correction`` on an item never published
-    before (a correction is a version ≥ 2), a ``repeals`` naming an unknown index number."""
+def item_problems(
+    store: Store, batch: list[PreparedItem]
+) -> list[tuple[str, str, str]]:
+    """What the store says is wrong with the lifecycle fields of a batch (DESIGN §12), as (file,
+    field, Chinese message naming both): a ``correction`` on an item never published before (a
+    correction is a version ≥ 2), a ``repeals`` naming an unknown index number."""
     named = sorted({ix for p in batch for ix in p.content["repeals"]}
                    | {p.explicit_index_no for p in batch if p.explicit_index_no})
     identities = sorted({p.identity for p in batch})
@@ -91,13 +93,15 @@ def item_problems(store: Store, batch: list[PreparedItem]) -> list[str]:
         if p.content["correction"] and not (
             p.identity in seen or p.identity in earlier or p.explicit_index_no in known
         ):
-            problems.append(f"{p.source}：字段 correction：更正说明只能用于已发布信息的新版本"
-                            "（第 2 版起）；该信息尚未发布过")
+            problems.append((str(p.source), "correction",
+                             f"{p.source}：字段 correction：更正说明只能用于已发布信息的新版本"
+                             "（第 2 版起）；该信息尚未发布过"))
         earlier.add(p.identity)
         unknown = [ix for ix in p.content["repeals"] if ix not in known]
         if unknown:
-            problems.append(f"{p.source}：字段 repeals：索引号 {'、'.join(unknown)} 不存在，"
-                            "只能废止本平台已发布的信息")
+            problems.append((str(p.source), "repeals",
+                             f"{p.source}：字段 repeals：索引号 {'、'.join(unknown)} 不存在，"
+                             "只能废止本平台已发布的信息"))
     return problems
 
 

@@ -48,13 +48,21 @@ def expire(ctx: click.Context, as_json: bool) -> None:
     """撤下公示期已满的信息，并标注已失效的文件（可每天由 cron 运行）。"""
     with open_hub(ctx) as hub:
         report = lifecycle.expire(hub)
-        if not report.ended and not report.marked:
-            if as_json:
-                click.echo("[]")
-            else:
-                out.print("没有到期需要撤下或标注失效的信息。")
+        if as_json:
+            outcomes = [*(o for reg in report.items for o in reg.done), *report.outcomes]
+            click.echo(json.dumps(
+                [outcome_dict(o) | {"index_no": o.index_no, "version": o.version}
+                 for o in outcomes]
+                + [{"index_no": i.index_no, "version": i.version, "mark": "expired",
+                    "valid_until": i.valid_until.isoformat() if i.valid_until else None}
+                   for i in report.marked],
+                ensure_ascii=False, indent=2))
+            for problem in report.problems:
+                err.print(f"[red]未完成[/]：{escape(problem)}")
+        elif not report.ended and not report.marked:
+            out.print("没有到期需要撤下或标注失效的信息。")
             return
-        if report.ended:
+        elif report.ended:
             show_report(report, as_json, verb="撤下")
         if not as_json:
             for item in report.marked:

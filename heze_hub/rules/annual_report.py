@@ -154,6 +154,8 @@ def withdrawn_items(store: Store) -> list[Withdrawn]:
     from heze_hub.store.schema import deliveries, withdrawals
 
     d, w = deliveries, withdrawals
+    if not store.has_table(w.name):
+        return []  # a read-only copy of a database from before withdrawals existed
     q = (select(d.c.index_no, d.c.version, d.c.finished_at, w.c.cause)
          .join(w, w.c.idempotency_key == d.c.idempotency_key)
          .where(d.c.status == "withdrawn", w.c.cause != "correction")

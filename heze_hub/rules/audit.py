@@ -104,10 +104,11 @@ def load_facts(
             f.published_versions.add(int(json.loads(bytes(data))["version"]))
         q2 = select(deliveries.c.index_no, deliveries.c.version, deliveries.c.channel,
                     deliveries.c.status, deliveries.c.error, deliveries.c.idempotency_key)
-        causes = {r.idempotency_key: (r.cause, r.reason, r.requested_at) for r in conn.execute(
-            select(withdrawals.c.idempotency_key, withdrawals.c.cause, withdrawals.c.reason,
-                   withdrawals.c.requested_at)
-            .where(withdrawals.c.cause != "correction", withdrawals.c.requested_at <= cutoff))}
+        causes = {} if not store.has_table(withdrawals.name) else {
+            r.idempotency_key: (r.cause, r.reason, r.requested_at) for r in conn.execute(
+                select(withdrawals.c.idempotency_key, withdrawals.c.cause, withdrawals.c.reason,
+                       withdrawals.c.requested_at)
+                .where(withdrawals.c.cause != "correction", withdrawals.c.requested_at <= cutoff))}
         for index_no, version, channel, status, error, key in conn.execute(q2):
             f = by_index.get(index_no)
             if f is None:

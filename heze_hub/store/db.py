@@ -156,6 +156,11 @@ class Store:
         with self.engine.connect() as conn:
             yield conn
 
+    def has_table(self, name: str) -> bool:
+        """Whether the database has table ``name``: a read-only copy of a database written by
+        an older hub may lack the tables added since (they are created on the next write)."""
+        return inspect(self.engine).has_table(name)
+
     def load_version(self, index_no: str, version: int) -> NormalizedItem:
         """One stored version of an item."""
         with self.read() as conn:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,3 +182,20 @@ def test_status_audit_and_annual_report_count_withdrawn_items(
     assert now[("已撤回信息", "本年撤回条数")] == 1
     assert now[("已撤回信息", "本年公示期满撤下条数")] == 0
     assert k["index_no"] in hub_run("status", check=0).stdout
+
+
+def test_a_database_from_before_withdrawals_keeps_working(hub_run: HubRun, sb: Sandbox) -> None:
+    configure(hub_run, sb)
+    [result] = hub_run.json("publish", str(PENALTY), "--channel", "portal_static")
+    db = hub_run.cwd / ".hub-sandbox" / "hub.db"
+    with sqlite3.connect(db) as conn:  # as an older hub left it
+        conn.execute("DROP TABLE withdrawals")
+        conn.execute("DROP TABLE marks")
+    # Reading commands open the database read-only and create nothing.
+    assert "已发布" in hub_run("status", check=0).stdout
+    hub_run("audit", "--year", "2018", check=None)
+    assert hub_run.json("report", "annual", "--year", "2018")
+    # The first write creates the new tables; the withdrawal works.
+    hub_run("withdraw", result["index_no"], "--reason", "误发", check=0)
+    assert [r["status"] for r in hub_run.json("receipts", "--status", "withdrawn")] == [
+        "withdrawn"]

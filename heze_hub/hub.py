@@ -19,6 +19,7 @@ from heze_hub.delivery.registry import Plugins, build_channels, load_plugins
 from heze_hub.errors import BatchInputError, ConfigError, InputError, describe_os_error
 from heze_hub.files import atomic_write, create_once, writable_dir_problem
 from heze_hub.items.load import load_item
+from heze_hub.items.messages import show_path
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, normalize, now
 from heze_hub.receipts.keyfile import load_key, load_or_create_key
@@ -95,6 +96,11 @@ class Hub:
         """The hub's key for hashing 双公示 records into content hashes; created on first use."""
         if self._content_secret is None:
             path = self.config.signing_key_path.with_name("content.key")
+            if not path.exists() and self.read_only and not self._has_versions():
+                # A dry run where nothing was published yet: no hash can match a stored one, and
+                # a read-only command creates no key.
+                self._content_secret = os.urandom(32)
+                return self._content_secret
             if not path.exists() and self._has_versions():
                 # Hashes already published were made with the lost key; a new one would make
                 # every 双公示 item look changed and send it again.
@@ -176,7 +182,7 @@ class Hub:
                 continue
             probe = p.build("-", 0, now())
             # The policy's rules a file can be refused for before anything is sent (DESIGN §4).
-            problems.extend(f"{p.source}：{e}" for e in gate_errors(probe))
+            problems.extend(f"{show_path(Path(path))}：{e}" for e in gate_errors(probe))
             prepared.append(p)
             probes.append(probe)
         if not problems:

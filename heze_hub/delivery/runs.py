@@ -74,11 +74,14 @@ def publish(
     *,
     only: tuple[str, ...] = (),
     on_done: Callable[[Outcome], None] | None = None,
+    on_start: Callable[[dict[str, int]], None] | None = None,
 ) -> RunReport:
     """Record the whole batch in the outbox, then fan its deliveries out concurrently.
 
     Every item and delivery of the batch is recorded in one transaction before the first one is
     sent, so a process killed at any point leaves nothing that ``hub retry`` does not know of.
+    ``on_start`` learns how many deliveries each channel is about to run (a progress bar's
+    total), ``on_done`` each outcome as it comes.
     """
     batch = list(prepared)
     report = RunReport()
@@ -88,6 +91,12 @@ def publish(
         raise ConfigError(f"无法登记本批发布：{describe_store_error(exc)}；数据库未改变") from None
     futures: list[Future[Outcome]] = []
     used: set[str] = set()
+    if on_start is not None:
+        per_channel: dict[str, int] = {}
+        for reg in report.items:
+            for row in reg.to_run:
+                per_channel[row["channel"]] = per_channel.get(row["channel"], 0) + 1
+        on_start(per_channel)
     with _interrupted_after_sending(hub), Deliverer(hub, on_done=on_done) as deliverer:
         for reg in report.items:
             for row in reg.to_run:

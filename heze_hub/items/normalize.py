@@ -42,6 +42,8 @@ class PreparedItem:
     content: dict[str, Any]
     content_sha256: str
     source: Path
+    #: What normalization changed that the clerk should know (Chinese), e.g. a rewritten 文号.
+    notes: tuple[str, ...] = ()
 
     def build(self, index_no: str, version: int, published_at: datetime) -> NormalizedItem:
         """The immutable item every channel receives."""
@@ -90,7 +92,8 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
     if f.kind == "interpretation":
         if not f.interprets:
             raise fail(
-                "interprets", "政策解读必须写明所解读政策的索引号或文号（DESIGN §4 解读规则）"
+                "interprets",
+                "政策解读必须写明所解读政策的索引号或文号（见 docs/item-reference.md）",
             )
         try:
             interprets = canonical_reference(f.interprets)
@@ -169,6 +172,8 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
         content=content,
         content_sha256=content_hash(content, secret=secret),
         source=loaded.path,
+        notes=(f"文号已规范为 {doc_number}（原写作 {f.doc_number}）",)
+        if doc_number and doc_number != f.doc_number else (),
     )
 
 

@@ -22,8 +22,10 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from heze_hub.cli import remote
 from heze_hub.cli.common import (
     ExitStatus,
+    cli_user,
     err,
     open_hub,
     out,
@@ -57,6 +59,9 @@ def publish(
     ctx: click.Context, files: tuple[Path, ...], only: tuple[str, ...], dry_run: bool, as_json: bool
 ) -> None:
     """校验、规范化并发布信息文件。"""
+    if remote.active(ctx) and not dry_run:
+        remote.publish(ctx, files, as_json)
+        return
     # A dry run reads the state and creates none (it may run where no hub has published yet).
     with open_hub(ctx, read_only=dry_run) as hub:
         unknown = [c for c in only if c not in hub.channels]
@@ -79,7 +84,8 @@ def publish(
         _warn_deadlines(hub, prepared)
         with _progress(len(prepared), as_json) as bar:
             report = delivery.publish(hub, prepared, only=only, on_done=bar.done,
-                                      on_start=bar.start)
+                                      on_start=bar.start,
+                                      submitter=delivery.Submitter(cli_user(), "cli"))
         _show_run(report, as_json)
         show_problems(report.problems)
         if report.failed:

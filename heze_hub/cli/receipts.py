@@ -13,6 +13,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
+from heze_hub.cli import remote
 from heze_hub.cli.common import (
     STATE_LABELS,
     ExitStatus,
@@ -60,6 +61,10 @@ def receipts(
     """列出发布回执。"""
     if ctx.invoked_subcommand is not None:
         return
+    if remote.active(ctx):
+        remote.receipts(ctx, {"index_no": index_no, "channel": channel, "status": status,
+                              "since": since.date().isoformat() if since else None}, as_json)
+        return
     flt = ReceiptFilter(index_no, channel, status, since.date() if since else None)
     with open_hub(ctx, read_only=True) as hub:
         rows = list_receipts(hub.store, flt)
@@ -91,6 +96,9 @@ def receipts_export(ctx: click.Context, directory: Path) -> None:
 
     from heze_hub.receipts.bundle import export_bundle
 
+    if remote.active(ctx):
+        remote.export(ctx, directory)
+        return
     # An auditor's read-only copy of the state exports what its latest checkpoint covers; the
     # hub itself signs the log as it is now first.
     with open_hub(ctx, read_only=not state_is_writable(ctx)) as hub:

@@ -86,6 +86,9 @@ class PublishResult:
     # True when the remote already had this publication (e.g. Weibo's duplicate-content codes).
     already_published: bool = False
     note: str | None = None
+    # Further identifiers the remote gave, kept in the receipt as ``remote_data`` (e.g. WeChat's
+    # publish_id and msg_data_id); ``None`` leaves the key out of the receipt.
+    remote_data: dict[str, str] | None = None
 
 
 @dataclass

@@ -14,7 +14,7 @@ from .base import Fault, Service
 from .credit import CreditService
 from .portal_cms import PortalCMSService
 from .wechat import WeChatService
-from .weibo import WeiboService
+from .weibo import SANDBOX_RIP, WeiboService
 
 #: Order of the services; with a fixed base port they listen on port, port+1, port+2, port+3.
 SERVICE_ORDER = ("portal", "wechat", "weibo", "credit")
@@ -141,8 +141,10 @@ class Sandbox:
             ("channels.rss", rss, "RSS 2.0 and Atom feeds, served under public_url/feeds/."),
             ("channels.wechat", wechat,
              "WeChat official-account fake. Secret: HUB_CHANNELS__WECHAT__SECRET."),
-            ("channels.weibo", {"plugin": "weibo", "enabled": True, "api_base": self.url("weibo")},
-             "Weibo fake. Secret: HUB_CHANNELS__WEIBO__ACCESS_TOKEN."),
+            ("channels.weibo", {"plugin": "weibo", "enabled": True, "api_base": self.url("weibo"),
+                                "rip": SANDBOX_RIP},
+             "Weibo fake. Secret: HUB_CHANNELS__WEIBO__ACCESS_TOKEN. rip: this machine's public"
+             " IP in production."),
             ("channels.credit", {"plugin": "credit", "enabled": True,
                                  "api_base": self.url("credit")},
              "Credit platform fake (双公示). Secret: HUB_CHANNELS__CREDIT__API_KEY."),

@@ -76,6 +76,8 @@ class Hub:
             org_code=config.hub.org_code,
             published_items=self.store.published_items,
             latest_checkpoint=self.store.latest_checkpoint,
+            org_name=config.hub.name,
+            site_code=config.hub.site_code,
         )
         self.channels: dict[str, Channel] = build_channels(
             self.plugins, config.settings.channels, self.info, str(where), config.file_tables

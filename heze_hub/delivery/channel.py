@@ -71,6 +71,9 @@ class HubInfo:
     published_items: Callable[[str], list[NormalizedItem]] = field(default=lambda _name: [])
     # Latest signed checkpoint note, for channels that publish it (feed, portal); "" if none yet.
     latest_checkpoint: Callable[[], str] = field(default=lambda: "")
+    #: The organisation's name and 政府网站标识码 (``[hub] name``, ``site_code``), for pages.
+    org_name: str = ""
+    site_code: str = ""
 
     def item_url(self, index_no: str) -> str:
         """Public portal URL of an item; every link to an item is built from ``public_url``."""

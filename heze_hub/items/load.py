@@ -53,6 +53,8 @@ class LoadedItem(BaseModel):
 
     path: Path
     fields: ItemFile
+    #: The file as messages name it: as the user wrote it (the path above is resolved).
+    where: str = ""
 
 
 def load_item(path: Path) -> LoadedItem:
@@ -118,7 +120,7 @@ def load_item(path: Path) -> LoadedItem:
         fields = ItemFile.model_validate(data)
     except ValidationError as exc:
         raise InputError(explain(where, exc), file=where, field=first_field(exc)) from None
-    return LoadedItem(path=resolved, fields=fields)
+    return LoadedItem(path=resolved, fields=fields, where=where)
 
 
 def _is_json(path: Path, text: str) -> bool:

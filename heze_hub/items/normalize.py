@@ -70,7 +70,7 @@ def to_shanghai(value: datetime) -> datetime:
 def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
     """Check and normalize one loaded item file; raise :class:`InputError` naming the field."""
     f = loaded.fields
-    where = str(loaded.path)
+    where = loaded.where or str(loaded.path)
 
     def fail(field: str, rule: str) -> InputError:
         return InputError(f"{where}：字段 {field}：{rule}", file=where, field=field)

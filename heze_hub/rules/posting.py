@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from heze_hub.items.model import NormalizedItem
 
 _SENTENCE = re.compile(r"公示(?:期|时间|期限)[^。；;\n]{0,60}")
-_DAYS = re.compile(r"(\d{1,4})\s*(?:个)?\s*(工作日|天|日)(?![0-9])")
+_DAYS = re.compile(r"(?<![月\d])(\d{1,4})\s*(?:个)?\s*(工作日|天|日)(?![0-9])")
 _RANGE = re.compile(
     r"(?:(?P<y1>\d{4})\s*年)?\s*(?P<m1>\d{1,2})\s*月\s*(?P<d1>\d{1,2})\s*日?\s*(?:至|到|—|－|-|~)\s*"
     r"(?:(?P<y2>\d{4})\s*年)?\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日?"

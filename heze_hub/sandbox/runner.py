@@ -105,6 +105,10 @@ def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     faults = load_faults(faults_file) if faults_file else None
     config = Path(config_path)
     base_dir = config.parent.resolve()
+    # A folder the user names is taken from the current folder, as every path on a command
+    # line is; the default one lies beside the configuration it belongs to.
+    if output_dir != DEFAULT_OUTPUT_DIR:
+        output_dir = str(Path(output_dir).absolute())
     static_dir = base_dir / output_dir
     handler: logging.Handler | None = None
     if log_requests:
@@ -188,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--public-url", metavar="网址",
                         help="沙盒配置中的 public_url（默认：门户模拟服务）")
     parser.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR, metavar="DIR",
-                        help="静态门户的输出目录（相对于沙盒配置文件所在目录）")
+                        help="静态门户的输出目录（相对于当前目录；默认在沙盒配置文件旁）")
     parser.add_argument("--quiet", action="store_true", help="不逐条记录收到的请求")
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():

@@ -18,6 +18,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -179,14 +180,15 @@ class _Progress:
 
     def __init__(self, progress: Progress | None) -> None:
         self.progress = progress
-        self.task = progress.add_task("发布中", total=None, waiting="") if progress else None
+        self.task: TaskID | None = None
         self.left: dict[str, int] = {}
 
     def start(self, per_channel: dict[str, int]) -> None:
+        """Show the bar once the run knows its total (never "0/?")."""
         self.left = dict(per_channel)
-        if self.progress is not None and self.task is not None:
-            self.progress.update(self.task, total=sum(per_channel.values()),
-                                 waiting=self._waiting())
+        if self.progress is not None:
+            self.task = self.progress.add_task("发布中", total=sum(per_channel.values()),
+                                               waiting=self._waiting())
 
     def done(self, o: Outcome) -> None:
         if self.progress is None or self.task is None:

@@ -1,8 +1,8 @@
-"""``hub sandbox``: run the four fakes on fixed ports and write a configuration that uses them.
+"""``hub sandbox``: run the fakes on fixed ports and write a configuration that uses them.
 
 Ports: portal CMS ``port`` (default 8700; it also serves the static portal's output directory,
 so it is the default ``public_url``), WeChat ``port + 1``, Weibo ``port + 2``, credit
-``port + 3``. ``port=0`` picks four free ports instead.
+``port + 3``, 12345 hotline ``port + 4``. ``port=0`` picks free ports instead.
 
 A faults file is TOML, one array of tables per service, with the fields of :class:`Fault`::
 
@@ -43,6 +43,7 @@ LABELS = {
     "wechat": ("微信公众号", "WeChat official account"),
     "weibo": ("政务微博", "Weibo"),
     "credit": ("信用平台", "credit platform (双公示)"),
+    "hotline": ("12345热线知识库", "12345 hotline knowledge base"),
 }
 
 
@@ -180,12 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     argparse_zh.install()
     parser = argparse_zh.ChineseParser(
         prog="hub sandbox",
-        description="启动门户 CMS、微信、微博、信用平台的本地模拟服务（可注入故障），"
+        description="启动门户 CMS、微信、微博、信用平台、12345 热线的本地模拟服务（可注入故障），"
                     "写出沙盒配置。",
     )
     parser.add_argument("--host", default="127.0.0.1", metavar="地址", help="监听地址")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="端口",
-                        help="门户 CMS 的端口；微信、微博、信用平台依次用后面三个（默认 8700）")
+                        help="门户 CMS 的端口；微信、微博、信用平台、12345 热线"
+                             "依次用后面四个（默认 8700）")
     parser.add_argument("--faults", metavar="FILE.toml", help="启动时注入的故障")
     parser.add_argument("--config", default=DEFAULT_CONFIG, metavar="PATH",
                         help="要写出的沙盒配置文件（默认 channels.sandbox.toml）")

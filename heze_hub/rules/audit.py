@@ -16,6 +16,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
+from rich.text import Text
 from sqlalchemy import select
 
 from heze_hub.items.model import NormalizedItem
@@ -163,8 +165,11 @@ def render(report: AuditReport, console: Console, *, show_met: bool = False) -> 
             for f in shown:
                 head = " ".join(x for x in (f.index_no, f.title) if x)
                 where = f" [cyan]\\[{escape(f.channel)}][/]" if f.channel else ""
-                console.print(f"  {escape(head or '—')}{where}")
-                console.print(f"    [{color}]{escape(f.detail)}[/]")
+                console.print(Padding(Text.from_markup(f"{escape(head or '—')}{where}"),
+                                      (0, 0, 0, 2)), soft_wrap=False)
+                # The detail is prose: wrapped to the terminal, indented under its item.
+                console.print(Padding(Text(f.detail, style=color), (0, 0, 0, 4)),
+                              soft_wrap=False)
     broken, unknown = len(report.broken), len(report.unknown)
     console.print()
     if broken:

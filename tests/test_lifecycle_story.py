@@ -53,7 +53,7 @@ def penalty(path: Path, number: int, *, until: str | None, **changes: Any) -> Pa
 
 
 def feed_guids(run: HubRun) -> set[str]:
-    feed = feedparser.parse((run.cwd / "public" / "feeds" / "feed.xml").read_bytes())
+    feed = feedparser.parse((run.cwd / "public" / "feed.xml").read_bytes())
     return {e.id for e in feed.entries}
 
 
@@ -132,7 +132,7 @@ def assert_corrected(channel: str, run: HubRun, sb: Sandbox, ix: str, first: dic
     if channel == "portal_static":
         assert "更正说明" in page(run, ix) and "第 2 版" in page(run, ix)
     elif channel == "rss":
-        feed = feedparser.parse((run.cwd / "public" / "feeds" / "feed.xml").read_bytes())
+        feed = feedparser.parse((run.cwd / "public" / "feed.xml").read_bytes())
         [entry] = [e for e in feed.entries if e.id.endswith(ix)]
         assert "更正说明" in entry.content[0].value
     elif channel == "portal":

@@ -135,7 +135,7 @@ def test_repeal_and_validity_marks_on_the_portal_and_in_the_feed(
     [c] = hub_run.json("publish", str(new))
     text = old_page.read_text(encoding="utf-8")
     assert "已废止" in text and f"{c['index_no'].rsplit('/', 1)[1]}.html" in text
-    feed = feedparser.parse((hub_run.cwd / "public" / "feeds" / "feed.xml").read_bytes())
+    feed = feedparser.parse((hub_run.cwd / "public" / "feed.xml").read_bytes())
     titles = {e.id.rsplit(":", 1)[1]: e.title for e in feed.entries}
     assert titles[a["index_no"]].startswith("【已废止】")
     assert titles[b["index_no"]].startswith("【已失效】")

@@ -17,7 +17,7 @@ from rich.table import Table
 from heze_hub.cli import remote
 from heze_hub.cli.common import STATE_LABELS, ExitStatus, open_hub, out, state_is_writable
 from heze_hub.errors import InputError, describe_os_error
-from heze_hub.store.receipts import FINISHED, ReceiptFilter, list_receipts
+from heze_hub.store.receipts import RECEIPT_STATUSES, ReceiptFilter, list_receipts
 
 
 def register(cli: click.Group) -> None:
@@ -29,7 +29,7 @@ def register(cli: click.Group) -> None:
 @click.group(invoke_without_command=True)
 @click.option("--index-no")
 @click.option("--channel")
-@click.option("--status", type=click.Choice(FINISHED))
+@click.option("--status", type=click.Choice(RECEIPT_STATUSES))
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, inspect, select
 
+from heze_hub.items.model import NormalizedItem
 from heze_hub.rules.facts import BROKEN, MET, UNKNOWN, Facts, Finding, ItemFacts, day_of, finding
 from heze_hub.rules.workdays import add_working_days
 from heze_hub.store.schema import board_postings, deliveries
@@ -190,3 +191,38 @@ def check_comment_summary(facts: Facts) -> Iterator[Finding]:
             yield finding("comment-summary", BROKEN if today > due else UNKNOWN,
                           f"尚未公布意见收集和采纳情况（应于 {due} 前公布）", f,
                           due=due.isoformat())
+
+
+# ---------------------------------------------------------------------------------------------
+# The annual report
+# ---------------------------------------------------------------------------------------------
+#: Where the annual report puts what its template has no row for.
+OUTSIDE_TEMPLATE = "附：模板第二部分以外（供“一、总体情况”引用）"
+
+
+def annual_outlet_counts(
+    conn: Connection, year: int, published: list[NormalizedItem]
+) -> list[tuple[str, str, int | None, str]]:
+    """Rows for drafts, comment summaries and board postings: (row, column, value, basis).
+
+    The template's section 二 has no row for any of them, so the report lists them after the
+    table; ``None`` marks what the records cannot tell.
+    """
+    drafts = sum(i.kind == "draft" and i.written_on.year == year for i in published)
+    summaries = sum(i.kind == "comment_summary" and i.written_on.year == year for i in published)
+    postings = None
+    if inspect(conn).has_table("board_postings"):
+        postings = sum(
+            1 for (day,) in conn.execute(select(board_postings.c.posted_on))
+            if day.startswith(f"{year}-")
+        )
+    return [
+        ("重大行政决策征求意见稿", "本年公开件数", drafts,
+         f"{year}年成文、经本平台发布的征求意见稿（draft）"),
+        ("重大行政决策征求意见稿", "收到意见条数", None,
+         "发布记录不含收到的意见条数（见各意见采纳情况正文）"),
+        ("意见收集和采纳情况", "本年公开件数", summaries,
+         f"{year}年成文、经本平台发布的意见采纳情况（comment_summary）"),
+        ("公开栏告示", "本年登记张贴次数", postings if postings is not None else 0,
+         f"用 hub board confirm 登记、张贴日期在{year}年的公开栏张贴"),
+    ]

@@ -101,7 +101,7 @@ RULES: list[Rule] = [
          "征求意见截止后30天内公布意见收集、采纳情况和未采纳理由", "推进方案·重大行政决策预公开",
          check_comment_summary),
     Rule("delivery", "投递状态", "每条信息的每个渠道",
-         "投递成功，无失败或待确认", "DESIGN §6", check_deliveries),
+         "投递成功，无失败或待确认", "投递规则", check_deliveries),
 ]
 RULES_BY_ID = {r.id: r for r in RULES}
 

@@ -167,22 +167,23 @@ class Hub:
         """
         prepared: list[PreparedItem] = []
         probes: list[NormalizedItem] = []  # each item as channels will get it, for the checks
-        problems: list[str] = []
+        problems: list[tuple[str | None, str | None, str]] = []  # (file, field, message)
         for path in paths:
             try:
                 p = normalize(load_item(Path(path)), secret=self.content_secret())
             except InputError as exc:
-                problems.append(str(exc))
+                problems.append((exc.file, exc.field, str(exc)))
                 continue
             probe = p.build("-", 0, now())
             # The policy's rules a file can be refused for before anything is sent (DESIGN §4).
-            problems.extend(f"{p.source}：{e}" for e in gate_errors(probe))
+            problems.extend((str(p.source), None, f"{p.source}：{e}") for e in gate_errors(probe))
             prepared.append(p)
             probes.append(probe)
         if not problems:
-            problems = personal_data_problems(self.channels, probes, only)
+            found = personal_data_problems(self.channels, probes, only)
+            problems = [(None, None, m) for m in found]
         if problems:
-            raise BatchInputError(problems)
+            raise BatchInputError([m for _f, _k, m in problems], problems)
         return prepared
 
     def preflight(self, names: Iterable[str]) -> None:

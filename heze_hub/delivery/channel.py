@@ -71,6 +71,16 @@ class HubInfo:
     published_items: Callable[[str], list[NormalizedItem]] = field(default=lambda _name: [])
     # Latest signed checkpoint note, for channels that publish it (feed, portal); "" if none yet.
     latest_checkpoint: Callable[[], str] = field(default=lambda: "")
+    # latest_item(index_no): the latest version the hub knows of an item (any state), or None;
+    # latest_of_kind(kind): every item of a kind, latest versions. For channels that combine
+    # items, e.g. the 12345 hotline merging a policy with its interpretation.
+    latest_item: Callable[[str], NormalizedItem | None] = field(default=lambda _i: None)
+    latest_of_kind: Callable[[str], list[NormalizedItem]] = field(default=lambda _k: [])
+    # channel_deliveries(channel, index_no): that item's deliveries on the channel, newest
+    # version first, as {"version", "status", "remote_id", "url"}.
+    channel_deliveries: Callable[[str, str], list[dict[str, Any]]] = field(
+        default=lambda _c, _i: []
+    )
 
     def item_url(self, index_no: str) -> str:
         """Public portal URL of an item; every link to an item is built from ``public_url``."""
@@ -174,6 +184,15 @@ class Channel(abc.ABC):
     def accepts(self, item: NormalizedItem) -> str | None:
         """Return ``None`` if the channel takes ``item``, else the Chinese reason it skips it."""
         return None
+
+    def item_problems(self, item: NormalizedItem) -> list[str]:
+        """What in ``item`` keeps this channel from carrying it although it is routed here.
+
+        Chinese, one line each, each starting with ``字段 NAME：``. Checked for every channel an
+        item is routed to before anything of the batch is sent: one problem refuses the batch
+        (exit 2), e.g. a bulletin-board notice without a posting period.
+        """
+        return []
 
     # -- render and publish ----------------------------------------------------------------
     @abc.abstractmethod

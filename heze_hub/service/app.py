@@ -9,6 +9,7 @@ small routing/request layer FastAPI itself is built on, with Jinja2 for the page
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -23,6 +24,8 @@ from heze_hub.service import api, web
 from heze_hub.service.context import Service
 from heze_hub.service.submit import MAX_UPLOAD_BYTES
 from heze_hub.service.worker import DeliveryWorker
+
+log = logging.getLogger(__name__)
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -70,10 +73,23 @@ class Guard:
                 ]
             await send(message)
 
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await with_headers(message)
+
         try:
-            await self.app(scope, bounded, with_headers)
+            await self.app(scope, bounded, tracked)
         except _TooLarge:
-            await _too_large(send)
+            if not started:
+                await _too_large(send)
+        except Exception:
+            # The details go to the state directory's log; the person gets a sentence.
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                await _plain(send, 500, "服务内部错误，详情已写入状态目录下的 hub.log。\n")
 
 
 class _TooLarge(Exception):
@@ -81,10 +97,13 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Send) -> None:
-    body = f"请求过大：一次上传最多 {MAX_UPLOAD_BYTES // 1024 // 1024} MiB\n".encode()
-    await send({"type": "http.response.start", "status": 413,
+    await _plain(send, 413, f"请求过大：一次上传最多 {MAX_UPLOAD_BYTES // 1024 // 1024} MiB\n")
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"), *SECURITY_HEADERS]})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": text.encode("utf-8")})
 
 
 def create_app(hub: Hub, *, resume: bool = True) -> Starlette:

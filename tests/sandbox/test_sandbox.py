@@ -807,7 +807,8 @@ def test_sandbox_package_does_not_use_the_hubs_own_code():
 # Configuration and the runner
 # ---------------------------------------------------------------------------------------------
 SECRET_VARS = ("HUB_CHANNELS__PORTAL__TOKEN", "HUB_CHANNELS__WECHAT__SECRET",
-               "HUB_CHANNELS__WEIBO__ACCESS_TOKEN", "HUB_CHANNELS__CREDIT__API_KEY")
+               "HUB_CHANNELS__WEIBO__ACCESS_TOKEN", "HUB_CHANNELS__CREDIT__API_KEY",
+               "HUB_CHANNELS__HOTLINE__TOKEN")
 
 
 def test_env_and_config_toml(sb):
@@ -828,6 +829,8 @@ def test_env_and_config_toml(sb):
     assert channels["wechat"]["appid"] == "wx-sandbox-appid"
     assert channels["weibo"]["api_base"] == sb.url("weibo")
     assert channels["credit"]["api_base"] == sb.url("credit")
+    assert channels["hotline"] == {"plugin": "hotline", "enabled": True,
+                                   "api_base": sb.url("hotline")}
     assert channels["rss"]["max_entries"] == 200
     assert "xxgk.heze.gov.cn" in sb.weibo.safe_domains
 
@@ -876,7 +879,7 @@ def test_runner_serves_writes_config_and_stops(tmp_path):
         config = tomllib.loads(text)
         assert config["hub"]["state_dir"] == ".hub-sandbox"
         assert set(config["channels"]) == {"portal", "portal_static", "rss", "wechat", "weibo",
-                                           "credit"}
+                                           "credit", "hotline"}
         cover = Path(config["channels"]["wechat"]["cover"])
         assert cover.read_bytes() == tiny_jpeg()
         printed = out.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -42,6 +43,13 @@ USERS = {
 }
 
 
+def form_token(page: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page[:500]
+    return found.group(1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,6 +72,19 @@ class Served:
         if user is not None:
             headers["Authorization"] = f"Bearer {self.tokens.get(user, user)}"
         return requests.request(method, self.url + path, headers=headers, timeout=60, **kw)
+
+    def login(self, user: str, password: str = PASSWORD) -> requests.Session:
+        """A browser-like session logged in as ``user`` (its CSRF token in ``session.csrf``)."""
+        session = requests.Session()
+        page = session.get(self.url + "/login", timeout=30)
+        answer = session.post(self.url + "/login", data={
+            "name": user, "password": password, "csrf": form_token(page.text)},
+            allow_redirects=False, timeout=30)
+        assert answer.status_code == 303, (user, answer.status_code, answer.text)
+        home = session.get(self.url + "/mine" if user != "aud" else self.url + "/receipts",
+                           timeout=30)
+        session.csrf = form_token(home.text)  # type: ignore[attr-defined]
+        return session
 
     def wait_delivered(self, index_no: str, user: str = "op", timeout: float = 60) -> dict:
         """The item's status once no delivery is pending or running."""

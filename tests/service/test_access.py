@@ -99,3 +99,61 @@ def test_every_decision_is_in_the_access_log(served: Served, known: str) -> None
     assert rows[0][:4] == ("dept", "status", known, 1)
     assert rows[1][:4] == ("aud", "status", known, 0)
     assert all(r[4] for r in rows)
+
+
+#: Web pages: not logged in → the login page (303); a role that may not → 403.
+WEB_WHO = ("anonymous", "dept", "dept2", "op", "aud")
+WEB = {
+    ("GET", "/submit"): (303, 200, 200, 200, 403),
+    ("POST", "/submit"): (303, 202, 403, 202, 403),
+    ("GET", "/mine"): (303, 200, 200, 200, 403),
+    ("POST", "/retry"): (303, 403, 403, 303, 403),
+    ("GET", "/receipts"): (303, 403, 403, 200, 200),
+    ("GET", "/receipts/0"): (303, 403, 403, 200, 200),
+    ("GET", "/bundle"): (303, 403, 403, 200, 200),
+    ("GET", "/audit"): (303, 403, 403, 200, 200),
+    ("GET", "/report?year=2018"): (303, 403, 403, 200, 200),
+    ("GET", "/login"): (200, 200, 200, 200, 200),
+}
+
+
+@pytest.fixture(scope="module")
+def sessions(served: Served) -> dict[str, Any]:
+    import requests
+
+    return {"anonymous": requests.Session(),
+            **{u: served.login(u) for u in WEB_WHO if u != "anonymous"}}
+
+
+@pytest.mark.parametrize(("method", "path"), list(WEB))
+def test_every_page_for_every_role(served: Served, known: str, sessions: dict[str, Any],
+                                   method: str, path: str) -> None:
+    for who, expected in zip(WEB_WHO, WEB[(method, path)], strict=True):
+        served.quiet()
+        before = _snapshot(served)
+        session = sessions[who]
+        data: dict[str, str] = {"csrf": getattr(session, "csrf", "")}
+        if path == "/submit":
+            data.update(title=f"关于网页矩阵第{next(_n)}次提交的通知", department=DEPT,
+                        written_on="2018-06-01", kind="notice", category="service",
+                        body="正文。", action="submit")
+        elif path == "/retry":
+            data["index_no"] = known
+        if method == "POST":
+            r = session.post(served.url + path, data=data, files={"none": ("", b"")},
+                             allow_redirects=False, timeout=60)
+        else:
+            r = session.get(served.url + path, allow_redirects=False, timeout=60)
+        assert r.status_code == expected, (who, method, path, r.status_code)
+        if expected == 303 and who == "anonymous":
+            assert r.headers["location"] == "/login"
+        if r.status_code in (303, 403) and not (who == "op" and path == "/retry"):
+            assert _snapshot(served) == before, (who, method, path)
+
+
+def test_a_disabled_users_session_and_token_stop_at_once(served: Served) -> None:
+    served.run("users", "add", "brief", "--role", "auditor", check=0)
+    token = served.run("users", "token", "brief", check=0).stdout.splitlines()[-1]
+    assert served.api("GET", "/api/receipts", token).status_code == 200
+    served.run("users", "disable", "brief", check=0)
+    assert served.api("GET", "/api/receipts", token).status_code == 401

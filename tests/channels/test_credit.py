@@ -502,7 +502,7 @@ def _credit_only_config(directory: Path, sb: Sandbox, batch_size: int) -> None:
 def test_hub_publish_batches_deliveries_and_records_one_rejection(sb: Sandbox, hub_run,
                                                                   tmp_path: Path) -> None:
     _credit_only_config(tmp_path, sb, 5)
-    hub_run.env.update(sb.env())
+    hub_run.env["HUB_CHANNELS__CREDIT__API_KEY"] = sb.credit.api_key  # the only channel
     files = _penalty_files(tmp_path, range(1, 6))
     # Decision 5 is already on the platform, filed by someone else.
     filed = make_item(record(n=5), 99)
@@ -525,7 +525,7 @@ def test_hub_publish_batches_deliveries_and_records_one_rejection(sb: Sandbox, h
 def test_hub_publish_honours_retry_after_and_retries_alone(sb: Sandbox, hub_run,
                                                           tmp_path: Path) -> None:
     _credit_only_config(tmp_path, sb, 3)
-    hub_run.env.update(sb.env())
+    hub_run.env["HUB_CHANNELS__CREDIT__API_KEY"] = sb.credit.api_key  # the only channel
     files = _penalty_files(tmp_path, range(1, 4))
     sb.credit.add_fault(Fault(path=PENALTY_PATH, status=503, headers={"Retry-After": "1"},
                               times=1))

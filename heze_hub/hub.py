@@ -21,6 +21,7 @@ from heze_hub.delivery.routing import route
 from heze_hub.errors import BatchInputError, ConfigError, InputError, describe_os_error
 from heze_hub.files import atomic_write, create_once, writable_dir_problem
 from heze_hub.items.load import load_item
+from heze_hub.items.messages import show_path
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, normalize, now
 from heze_hub.receipts.keyfile import load_key, load_or_create_key
@@ -81,6 +82,8 @@ class Hub:
             latest_item=partial(lookups.latest_item, self.store),
             latest_of_kind=partial(lookups.latest_of_kind, self.store),
             channel_deliveries=partial(lookups.channel_deliveries, self.store),
+            org_name=config.hub.name,
+            site_code=config.hub.site_code,
         )
         self.channels: dict[str, Channel] = build_channels(
             self.plugins, config.settings.channels, self.info, str(where), config.file_tables
@@ -101,6 +104,11 @@ class Hub:
         """The hub's key for hashing 双公示 records into content hashes; created on first use."""
         if self._content_secret is None:
             path = self.config.signing_key_path.with_name("content.key")
+            if not path.exists() and self.read_only and not self._has_versions():
+                # A dry run where nothing was published yet: no hash can match a stored one, and
+                # a read-only command creates no key.
+                self._content_secret = os.urandom(32)
+                return self._content_secret
             if not path.exists() and self._has_versions():
                 # Hashes already published were made with the lost key; a new one would make
                 # every 双公示 item look changed and send it again.
@@ -182,7 +190,8 @@ class Hub:
                 continue
             probe = p.build("-", 0, now())
             # The policy's rules a file can be refused for before anything is sent (DESIGN §4).
-            problems.extend((str(p.source), None, f"{p.source}：{e}") for e in gate_errors(probe))
+            problems.extend((str(p.source), None, f"{show_path(Path(path))}：{e}")
+                            for e in gate_errors(probe))
             prepared.append(p)
             probes.append(probe)
         problems.extend(self._draft_problems(prepared))

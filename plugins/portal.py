@@ -51,6 +51,7 @@ from heze_hub.plugin import (
     write_failure,
 )
 from heze_hub.portal.pages import (
+    Brand,
     attachment_dir,
     attachment_names,
     checked_page_path,
@@ -58,6 +59,7 @@ from heze_hub.portal.pages import (
     item_page_path,
     related,
     render_item_page,
+    set_brand,
 )
 from heze_hub.portal.site import Site, copy_attachments, item_json
 
@@ -71,6 +73,9 @@ class PortalSettings(ChannelSettings):
 
     mode: Literal["static", "http"] = "static"
     output_dir: str = "public"
+    #: Link the RSS/Atom feeds from every page (the rss channel writes them beside the pages
+    #: by default); false when they live elsewhere.
+    feeds: bool = True
     api_base: str | None = None
     token: SecretStr | None = None
 
@@ -108,6 +113,7 @@ class PortalChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
         super().__init__(name, settings, hub)
+        set_brand(Brand(hub.org_name, hub.site_code, self.settings.feeds))
         self._page_lock = threading.Lock()  # item pages: write + register atomically
         self._rows: dict[tuple[str, str, int, str], str] = {}  # catalogue rows, by rebuild
         self._locks_guard = threading.Lock()

@@ -81,6 +81,9 @@ class HubInfo:
     channel_deliveries: Callable[[str, str], list[dict[str, Any]]] = field(
         default=lambda _c, _i: []
     )
+    #: The organisation's name and 政府网站标识码 (``[hub] name``, ``site_code``), for pages.
+    org_name: str = ""
+    site_code: str = ""
 
     def item_url(self, index_no: str) -> str:
         """Public portal URL of an item; every link to an item is built from ``public_url``."""

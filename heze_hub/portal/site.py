@@ -28,6 +28,7 @@ from heze_hub.errors import PermanentError
 from heze_hub.files import atomic_write, atomic_writer, file_sha256
 from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
 from heze_hub.items.normalize import to_shanghai
+from heze_hub.portal import pages
 from heze_hub.portal.pages import (
     GROUPS,
     attachment_dir,
@@ -126,11 +127,15 @@ class Site:
                 label = CATEGORY_LABELS.get(key, key) if kind == "category" else key
                 self.write(path, self.list_page(path, f"{GROUPS[kind]}：{label}", group_items))
             self._remove_stale(self.root / "xxgk" / kind, written)
-        self.write("index.html", self.overview("index.html", items, groups))
+        self.write("index.html", self.home("index.html", items))
         self.write("xxgk/index.html", self.overview("xxgk/index.html", items, groups))
         search = page("search.html", "政府信息检索", template_text("search_body.html"))
         self.write("search.html", search)
-        self.write("search-index.json", self.search_index(items))
+        index = self.search_index(items)
+        self.write("search-index.json", index)
+        # The same index as a script: a page opened as a file (file://) may load a script
+        # beside it but not fetch() a JSON file, so search works without a server too.
+        self.write("search-index.js", b"window.HUB_SEARCH_INDEX = " + index.rstrip() + b";\n")
         if self.checkpoint:
             self.write("checkpoint", self.checkpoint)
 
@@ -169,19 +174,23 @@ class Site:
             return "<p>暂无信息。</p>"
         rows = "".join(self.row(path, i) for i in items)
         return (
-            '<table class="list"><tr><th>索引号</th><th>标题</th><th>发布机构</th><th>文号</th>'
-            f"<th>成文日期</th><th>发布日期</th></tr>{rows}</table>"
+            '<table class="list"><thead><tr><th>索引号</th><th>标题</th><th>发布机构</th>'
+            f"<th>文号</th><th>成文日期</th><th>发布日期</th></tr></thead><tbody>{rows}</tbody>"
+            "</table>"
         )
 
     def row(self, path: str, i: NormalizedItem) -> str:
         key = (path.count("/") * "../", i.index_no, i.version, i.content_sha256)
         row = self.rows.get(key) or self.rows_used.get(key)
         if row is None:
+            # data-label names the cell where a narrow screen shows rows as cards (site.css).
             row = (
-                f"<tr><td>{esc(i.index_no)}</td><td>{item_link(path, i)}</td>"
-                f"<td>{esc(i.department)}</td><td>{esc(i.doc_number or '')}</td>"
-                f"<td>{esc(fmt_date(i.written_on))}</td>"
-                f"<td>{esc(fmt_date(i.published_at))}</td></tr>"
+                f'<tr><td class="nw" data-label="索引号">{esc(i.index_no)}</td>'
+                f'<td data-label="标题">{item_link(path, i)}</td>'
+                f'<td data-label="发布机构">{esc(i.department)}</td>'
+                f'<td data-label="文号">{esc(i.doc_number or "")}</td>'
+                f'<td class="nw" data-label="成文日期">{esc(fmt_date(i.written_on))}</td>'
+                f'<td class="nw" data-label="发布日期">{esc(fmt_date(i.published_at))}</td></tr>'
             )
         self.rows_used[key] = row
         return row
@@ -193,6 +202,28 @@ class Site:
             f"<h1>{esc(title)}</h1><p>共 {len(items)} 条</p>{self.table(path, items)}"
         )
         return page(path, title, content, self.footer(path))
+
+    def home(self, path: str, items: list[NormalizedItem]) -> str:
+        """首页: whose site it is, a search box, the latest items, the ways in (catalogue,
+        feeds); the 信息公开目录 is its own page."""
+        brand = pages.BRAND
+        feeds = (
+            "".join(f'<li><a href="{href(path, name)}">{label} 订阅源</a>（{name}）</li>'
+                    for name, label, _ in pages.FEEDS) if brand.feeds else ""
+        )
+        content = "\n".join([
+            f"<h1>{esc(brand.site_name)}</h1>",
+            f'<form class="search" action="{href(path, "search.html")}" method="get">'
+            '<label for="home-q">检索政府信息</label> '
+            '<input id="home-q" name="q" type="search" placeholder="标题、文号、索引号或关键词">'
+            ' <button type="submit">检索</button></form>',
+            '<ul class="ways">'
+            f'<li><a href="{href(path, "xxgk/index.html")}">信息公开目录</a>'
+            f"（按公开类别、主题、发布机构浏览，共 {len(items)} 条）</li>{feeds}</ul>",
+            "<h2>最新公开</h2>",
+            self.table(path, items[:20]),
+        ])
+        return page(path, brand.site_name, content, self.footer(path))
 
     def overview(self, path: str, items: list[NormalizedItem], groups: dict[str, Any]) -> str:
         def group_list(kind: str, ordered: list[str]) -> str:
@@ -208,6 +239,8 @@ class Site:
             return sorted(groups[kind], key=lambda k: (-len(groups[kind][k]), k))
 
         content = "\n".join([
+            f'<nav class="crumbs"><a href="{href(path, "index.html")}">首页</a>'
+            " › 信息公开目录</nav>",
             "<h1>信息公开目录</h1>",
             f"<p>已主动公开政府信息 {len(items)} 条。"
             f'<a href="{href(path, "search.html")}">检索</a> · '

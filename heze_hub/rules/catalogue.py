@@ -84,7 +84,7 @@ RULES: list[Rule] = [
     Rule("not-proactive", "不主动公开的信息", "依申请公开、不予公开",
          "不得发布", "政府信息公开条例", check_not_proactive),
     Rule("delivery", "投递状态", "每条信息的每个渠道",
-         "投递成功，无失败或待确认", "DESIGN §6", check_deliveries),
+         "投递成功，无失败或待确认", "投递规则", check_deliveries),
 ]
 RULES_BY_ID = {r.id: r for r in RULES}
 

@@ -255,3 +255,31 @@ def test_e2e_policy_then_interpretation_puts_the_entry(run, sb, tmp_path):
     assert interp["deliveries"][0]["remote_id"] == entry_id
     assert sb.hotline.articles[entry_id]["interpretation"]["index_no"] == interp["index_no"]
     assert sb.hotline.count("/api/kb/articles", "POST") == 1
+
+
+def test_the_fake_checks_entries_and_answers_put_delete(sb):
+    import requests
+
+    base = sb.url("hotline") + "/api/kb/articles"
+    auth = {"Authorization": f"Bearer {sb.hotline.token}"}
+    entry = {"external_id": POLICY, "title": "t", "department": "d", "doc_number": None,
+             "effective": True, "summary": "", "body_text": "b", "url": "https://x/1.html",
+             "interpretation": None, "keywords": []}
+    with requests.Session() as http:
+        assert http.post(base, json=entry, headers=auth, timeout=5).status_code == 400  # no key
+        keyed = {**auth, "Idempotency-Key": "k1"}
+        bad = http.post(base, json={**entry, "colour": 1}, headers=keyed, timeout=5)
+        assert bad.status_code == 422 and "colour" in bad.json()["error"]
+        assert http.post(base, json=entry, timeout=5).status_code == 401
+        created = http.post(base, json=entry, headers=keyed, timeout=5)
+        assert created.status_code == 201
+        again = http.post(base, json=entry, headers=keyed, timeout=5)
+        assert again.status_code == 200 and again.json() == created.json()
+        entry_url = f"{base}/{created.json()['id']}"
+        assert http.put(entry_url, json={**entry, "title": "t2"}, headers=auth,
+                        timeout=5).status_code == 200
+        assert http.get(entry_url, headers=auth, timeout=5).json()["title"] == "t2"
+        assert http.delete(entry_url, headers=auth, timeout=5).status_code == 204
+        assert http.delete(entry_url, headers=auth, timeout=5).status_code == 404
+        assert http.put(entry_url, json=entry, headers=auth, timeout=5).status_code == 404
+    assert (sb.hotline.created, sb.hotline.updated, sb.hotline.deleted) == (1, 1, 1)

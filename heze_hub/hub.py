@@ -206,8 +206,10 @@ class Hub:
             for name in names:
                 channel = self.channels[name]
                 if channel.accepts(probe) is None:
-                    problems.extend((probe.source, None, f"{probe.source}：渠道 {name}：{p}")
-                                    for p in channel.item_problems(probe))
+                    problems.extend(
+                        (probe.source, _field_named(m), f"{probe.source}：渠道 {name}：{m}")
+                        for m in channel.item_problems(probe)
+                    )
         if not problems:
             problems = [(f, k, m) for f, k, m in item_problems(self.store, prepared)]
         if not problems:
@@ -217,7 +219,9 @@ class Hub:
             raise BatchInputError([m for _f, _k, m in problems], problems)
         return prepared
 
-    def _draft_problems(self, prepared: list[PreparedItem]) -> list[str]:
+    def _draft_problems(
+        self, prepared: list[PreparedItem]
+    ) -> list[tuple[str | None, str | None, str]]:
         """``draft_of`` names a decision draft the hub knows, or one in the same batch
         (DESIGN §5.6)."""
         batch = {p.explicit_index_no: p.content["kind"] for p in prepared if p.explicit_index_no}
@@ -231,11 +235,13 @@ class Hub:
                 known = lookups.latest_item(self.store, ref)
                 kind = known.kind if known else None
             if kind is None:
-                problems.append(f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 不是本平台"
-                                "已登记的信息，请先发布征求意见稿，或检查索引号")
+                problems.append((str(p.source), "draft_of",
+                                 f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 不是本平台"
+                                 "已登记的信息，请先发布征求意见稿，或检查索引号"))
             elif kind != "draft":
-                problems.append(f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 的体裁不是"
-                                "征求意见稿（draft）")
+                problems.append((str(p.source), "draft_of",
+                                 f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 的体裁不是"
+                                 "征求意见稿（draft）"))
         return problems
 
     def preflight(self, names: Iterable[str]) -> None:
@@ -278,6 +284,13 @@ class Hub:
             raise ConfigError(
                 "以下渠道已启用但配置不完整，未发送任何内容：\n" + "\n".join(problems)
             )
+
+
+def _field_named(message: str) -> str | None:
+    """The field a channel's ``item_problems`` line names (it starts with ``字段 NAME``)."""
+    if message.startswith("字段 "):
+        return message.removeprefix("字段 ").split("（")[0].split("：")[0].strip() or None
+    return None
 
 
 def _secret_values(channels: Iterable[Channel]) -> list[str]:

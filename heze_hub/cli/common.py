@@ -48,6 +48,7 @@ STATE_LABELS = {
     "unconfirmed": "待确认",
     "skipped": "不适用",
     "withdrawn": "已撤回",
+    "posted": "已张贴",  # a bulletin-board notice confirmed posted (hub board confirm)
 }
 
 

@@ -20,6 +20,7 @@ import requests
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub.sandbox.runner import load_faults, main, serve, tiny_jpeg
 from heze_hub.sandbox.weibo import weibo_length
+from tests.chinese import english_in
 from tests.support import REPO
 
 T = 5  # seconds: every request in this module is bounded
@@ -870,4 +871,5 @@ def test_runner_serves_writes_config_and_stops(tmp_path):
     finally:
         stop.set()
         runner.join(T)
-    assert not runner.is_alive() and "sandbox stopped" in out.getvalue()
+    assert not runner.is_alive() and "沙盒已停止" in out.getvalue()
+    assert not english_in(out.getvalue().split("export HUB_CONFIG")[0])

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from heze_hub.errors import InputError, describe_os_error
 from heze_hub.files import file_sha256
-from heze_hub.items.credit_record import parse_credit_record, public_record
+from heze_hub.items.credit_fields import public_record
+from heze_hub.items.credit_record import parse_credit_record
 from heze_hub.items.load import LoadedItem
 from heze_hub.items.masking import mask_personal_data, redact, redact_proposal_reply
 from heze_hub.items.model import Attachment, NormalizedItem

@@ -199,13 +199,15 @@ class Hub:
             try:
                 names = route(self.channels, probe, only)
             except InputError as exc:
-                problems.append(str(exc))
+                problems.append((exc.file, exc.field, str(exc)))
                 continue
             for name in names:
                 channel = self.channels[name]
                 if channel.accepts(probe) is None:
-                    problems.extend(f"{probe.source}：渠道 {name}：{p}"
-                                    for p in channel.item_problems(probe))
+                    problems.extend(
+                        (probe.source, _field_named(m), f"{probe.source}：渠道 {name}：{m}")
+                        for m in channel.item_problems(probe)
+                    )
         if not problems:
             found = personal_data_problems(self.channels, probes, only)
             problems = [(None, None, m) for m in found]
@@ -213,7 +215,9 @@ class Hub:
             raise BatchInputError([m for _f, _k, m in problems], problems)
         return prepared
 
-    def _draft_problems(self, prepared: list[PreparedItem]) -> list[str]:
+    def _draft_problems(
+        self, prepared: list[PreparedItem]
+    ) -> list[tuple[str | None, str | None, str]]:
         """``draft_of`` names a decision draft the hub knows, or one in the same batch
         (DESIGN §5.6)."""
         batch = {p.explicit_index_no: p.content["kind"] for p in prepared if p.explicit_index_no}
@@ -227,11 +231,13 @@ class Hub:
                 known = lookups.latest_item(self.store, ref)
                 kind = known.kind if known else None
             if kind is None:
-                problems.append(f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 不是本平台"
-                                "已登记的信息，请先发布征求意见稿，或检查索引号")
+                problems.append((str(p.source), "draft_of",
+                                 f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 不是本平台"
+                                 "已登记的信息，请先发布征求意见稿，或检查索引号"))
             elif kind != "draft":
-                problems.append(f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 的体裁不是"
-                                "征求意见稿（draft）")
+                problems.append((str(p.source), "draft_of",
+                                 f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 的体裁不是"
+                                 "征求意见稿（draft）"))
         return problems
 
     def preflight(self, names: Iterable[str]) -> None:
@@ -274,6 +280,13 @@ class Hub:
             raise ConfigError(
                 "以下渠道已启用但配置不完整，未发送任何内容：\n" + "\n".join(problems)
             )
+
+
+def _field_named(message: str) -> str | None:
+    """The field a channel's ``item_problems`` line names (it starts with ``字段 NAME``)."""
+    if message.startswith("字段 "):
+        return message.removeprefix("字段 ").split("（")[0].split("：")[0].strip() or None
+    return None
 
 
 def _secret_values(channels: Iterable[Channel]) -> list[str]:

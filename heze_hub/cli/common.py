@@ -47,6 +47,7 @@ STATE_LABELS = {
     "failed": "失败",
     "unconfirmed": "待确认",
     "skipped": "不适用",
+    "posted": "已张贴",  # a bulletin-board notice confirmed posted (hub board confirm)
 }
 
 

@@ -13,6 +13,7 @@ import click
 from rich.markup import escape
 
 from heze_hub.cli import audit as cli_audit
+from heze_hub.cli import board as cli_board
 from heze_hub.cli import click_zh
 from heze_hub.cli import credit as cli_credit
 from heze_hub.cli import init as cli_init
@@ -55,6 +56,7 @@ cli_receipts.register(cli)
 cli_sandbox.register(cli)
 cli_audit.register(cli)
 cli_credit.register(cli)
+cli_board.register(cli)
 cli_serve.register(cli)
 cli_users.register(cli)
 cli_init.register(cli)

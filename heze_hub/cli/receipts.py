@@ -23,7 +23,7 @@ from heze_hub.cli.common import (
     state_is_writable,
 )
 from heze_hub.errors import InputError, describe_os_error
-from heze_hub.store.receipts import FINISHED, ReceiptFilter, list_receipts
+from heze_hub.store.receipts import RECEIPT_STATUSES, ReceiptFilter, list_receipts
 from heze_hub.tables import Column, print_rows
 
 #: ``hub receipts``: identifiers and times whole, the note wraps (records when too wide).
@@ -43,9 +43,9 @@ def register(cli: click.Group) -> None:
 @click.group(invoke_without_command=True)
 @click.option("--index-no", metavar="索引号", help="只列出这条信息的回执")
 @click.option("--channel", metavar="NAME", help="只列出这个渠道的回执")
-@click.option("--status", type=StateChoice(FINISHED),
+@click.option("--status", type=StateChoice(RECEIPT_STATUSES),
               help="只列出这个状态的回执：" + "、".join(
-                  f"{c}（{STATE_LABELS.get(c, c)}）" for c in FINISHED))
+                  f"{c}（{STATE_LABELS.get(c, c)}）" for c in RECEIPT_STATUSES))
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="日期",
               help="只列出这天及以后完成的回执，例如 2026-11-26")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 数组输出")

@@ -31,6 +31,7 @@ import nh3
 from heze_hub.errors import PermanentError
 from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
 from heze_hub.items.normalize import to_shanghai
+from heze_hub.portal import drafts
 
 _INDEX_SEGMENT = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 
@@ -127,6 +128,7 @@ def related(known: list[NormalizedItem], dirty: set[str]) -> set[str]:
         if policy is not None:
             pages.add(policy.index_no)
         pages.update(i.index_no for i in interpretations_of(item, known))
+        pages.update(drafts.partners(item, known))
     return pages
 
 
@@ -287,6 +289,7 @@ def render_item_page(item: NormalizedItem, known: list[NormalizedItem]) -> str:
             f'<span class="nw">{fmt_date(period[1])}</span>（{item.posting_days}天，'
             "自发布之日起计算）</p>"
         )
+    parts.extend(drafts.sections(item, known, lambda other: item_link(path, other)))
     if item.interprets:
         policy = policy_of(item, known)
         target = (

@@ -32,6 +32,7 @@ from heze_hub.rules.facts import (
     Finding,
     ItemFacts,
 )
+from heze_hub.rules.outlets import load_board_facts
 from heze_hub.store.db import Store
 from heze_hub.store.schema import deliveries, items, receipts, versions
 from heze_hub.tables import Column, print_rows
@@ -109,8 +110,10 @@ def load_facts(
             seen = f.deliveries.get(channel)
             if seen is None or version > seen[0]:
                 f.deliveries[channel] = (version, status, error)
+        postings, boards = load_board_facts(conn, cutoff)
     ordered = sorted(by_index.values(), key=lambda f: (f.item.written_on, f.item.index_no))
-    return Facts(year=year, now=now, items=ordered, plugins=dict(plugins or {}))
+    return Facts(year=year, now=now, items=ordered, plugins=dict(plugins or {}),
+                 postings=postings, boards=boards)
 
 
 def run_audit(

@@ -16,12 +16,13 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
     "atomic_write",
+    "atomic_write_chunks",
     "atomic_writer",
     "create_once",
     "file_sha256",
@@ -81,6 +82,49 @@ def atomic_write(
     with atomic_writer(path, mode=mode) as f:
         f.write(data)
     return True
+
+
+def atomic_write_chunks(
+    path: str | os.PathLike[str],
+    chunks: Iterable[bytes],
+    mode: int = 0o644,
+    *,
+    only_if_changed: bool = False,
+) -> bool:
+    """:func:`atomic_write` for data made piece by piece, which is never held whole.
+
+    With ``only_if_changed`` the new bytes are compared with the existing file (by size and
+    SHA-256) before anything replaces it. Returns whether the file was written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        digest, size = hashlib.sha256(), 0
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            f.flush()
+            if only_if_changed and _same_file(path, size, digest.hexdigest()):
+                os.unlink(tmp)
+                return False
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        return True
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _same_file(path: Path, size: int, sha256: str) -> bool:
+    try:
+        return path.stat().st_size == size and file_sha256(path) == sha256
+    except OSError:
+        return False
 
 
 def create_once(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 
 from heze_hub.config import Config
 from heze_hub.delivery.channel import Channel, HubInfo
@@ -21,6 +22,7 @@ from heze_hub.files import atomic_write, create_once, writable_dir_problem
 from heze_hub.items.load import load_item
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, normalize, now
+from heze_hub.portal.listing import store_listings
 from heze_hub.receipts.keyfile import load_key, load_or_create_key
 from heze_hub.receipts.merkle import TreeBuilder
 from heze_hub.receipts.signing import SigningKey, sign_checkpoint
@@ -75,6 +77,9 @@ class Hub:
             org_code=config.hub.org_code,
             published_items=self.store.published_items,
             latest_checkpoint=self.store.latest_checkpoint,
+            published_listings=lambda channel, search: store_listings(self.store, channel, search),
+            latest_published=self.store.published_items,
+            load_version=self._stored_version,
         )
         self.channels: dict[str, Channel] = build_channels(
             self.plugins, config.settings.channels, self.info, str(where), config.file_tables
@@ -85,6 +90,12 @@ class Hub:
             if self._secrets
             else None
         )
+
+    def _stored_version(self, index_no: str, version: int) -> NormalizedItem | None:
+        try:
+            return self.store.load_version(index_no, version)
+        except NoResultFound:
+            return None
 
     @property
     def org_code(self) -> str:

@@ -19,25 +19,21 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from heze_hub.errors import PermanentError
-from heze_hub.files import atomic_write, atomic_writer, file_sha256
-from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
-from heze_hub.items.normalize import to_shanghai
+from heze_hub.files import atomic_write, atomic_write_chunks, atomic_writer, file_sha256
+from heze_hub.items.model import CATEGORY_LABELS, Attachment, NormalizedItem
+from heze_hub.portal.listing import LIST_PAGE_DEPTH_PATH, row_html
 from heze_hub.portal.pages import (
     GROUPS,
     attachment_dir,
     attachment_names,
     esc,
-    fmt_date,
     group_page_path,
     href,
-    item_link,
-    item_page_path,
     page,
     template_text,
 )
@@ -94,7 +90,12 @@ def _copy_checked(attachment: Attachment, dest: Path) -> None:
 
 
 class Site:
-    """The catalogue side of the static site: rebuilt as a whole from the published items."""
+    """The catalogue side of the static site, rebuilt as a whole from the published items.
+
+    An entry is a :class:`~heze_hub.portal.listing.Listing` (or a whole item, which has the same
+    fields); the search index is written from entries the caller streams, so that neither the
+    items nor the whole index are ever held at once.
+    """
 
     def __init__(
         self,
@@ -114,8 +115,12 @@ class Site:
         data = text.encode("utf-8") if isinstance(text, str) else text
         atomic_write(self.root / path, data, only_if_changed=True)
 
-    def write_catalogue(self, items: list[NormalizedItem]) -> None:
-        """目录 pages by category, topic and department, the index pages, search and checkpoint."""
+    def write_catalogue(self, items: list[Any], search_entries: Iterable[str]) -> None:
+        """目录 pages by category, topic and department, the index pages, search and checkpoint.
+
+        ``items``: the entries, newest first; ``search_entries``: their search-index entries
+        (JSON text), in the same order.
+        """
         self.write("assets/site.css", template_text("site.css"))
         groups = self.groups(items)
         for kind, members in groups.items():
@@ -130,13 +135,16 @@ class Site:
         self.write("xxgk/index.html", self.overview("xxgk/index.html", items, groups))
         search = page("search.html", "政府信息检索", template_text("search_body.html"))
         self.write("search.html", search)
-        self.write("search-index.json", self.search_index(items))
+        atomic_write_chunks(
+            self.root / "search-index.json", search_index_chunks(len(items), search_entries),
+            only_if_changed=True,
+        )
         if self.checkpoint:
             self.write("checkpoint", self.checkpoint)
 
     @staticmethod
-    def groups(items: list[NormalizedItem]) -> dict[str, dict[str, list[NormalizedItem]]]:
-        out: dict[str, dict[str, list[NormalizedItem]]] = {k: {} for k in GROUPS}
+    def groups(items: list[Any]) -> dict[str, dict[str, list[Any]]]:
+        out: dict[str, dict[str, list[Any]]] = {k: {} for k in GROUPS}
         for key in CATEGORY_LABELS:
             out["category"][key] = []
         for item in items:  # already newest first
@@ -164,7 +172,7 @@ class Site:
             f"<pre>{esc(self.checkpoint)}</pre>"
         )
 
-    def table(self, path: str, items: list[NormalizedItem]) -> str:
+    def table(self, path: str, items: list[Any]) -> str:
         if not items:
             return "<p>暂无信息。</p>"
         rows = "".join(self.row(path, i) for i in items)
@@ -173,20 +181,18 @@ class Site:
             f"<th>成文日期</th><th>发布日期</th></tr>{rows}</table>"
         )
 
-    def row(self, path: str, i: NormalizedItem) -> str:
+    def row(self, path: str, i: Any) -> str:
+        stored = getattr(i, "row", None)
+        if stored is not None and path.count("/") == LIST_PAGE_DEPTH_PATH.count("/"):
+            return str(stored)  # rendered for a list page when the listing was made
         key = (path.count("/") * "../", i.index_no, i.version, i.content_sha256)
         row = self.rows.get(key) or self.rows_used.get(key)
         if row is None:
-            row = (
-                f"<tr><td>{esc(i.index_no)}</td><td>{item_link(path, i)}</td>"
-                f"<td>{esc(i.department)}</td><td>{esc(i.doc_number or '')}</td>"
-                f"<td>{esc(fmt_date(i.written_on))}</td>"
-                f"<td>{esc(fmt_date(i.published_at))}</td></tr>"
-            )
+            row = row_html(path, i)
         self.rows_used[key] = row
         return row
 
-    def list_page(self, path: str, title: str, items: list[NormalizedItem]) -> str:
+    def list_page(self, path: str, title: str, items: list[Any]) -> str:
         content = (
             f'<nav class="crumbs"><a href="{href(path, "index.html")}">首页</a> › '
             f'<a href="{href(path, "xxgk/index.html")}">信息公开目录</a></nav>'
@@ -194,7 +200,7 @@ class Site:
         )
         return page(path, title, content, self.footer(path))
 
-    def overview(self, path: str, items: list[NormalizedItem], groups: dict[str, Any]) -> str:
+    def overview(self, path: str, items: list[Any], groups: dict[str, Any]) -> str:
         def group_list(kind: str, ordered: list[str]) -> str:
             entries = "".join(
                 f'<li><a href="{href(path, group_page_path(kind, key))}">'
@@ -220,36 +226,13 @@ class Site:
         ])
         return page(path, "信息公开目录", content, self.footer(path))
 
-    def search_index(self, items: list[NormalizedItem]) -> bytes:
-        """What the search page (or anyone) needs to find an item without a server."""
-        entries = []
-        for i in items:
-            body = re.sub(r"\s+", " ", i.body_text).strip()
-            text = " ".join(
-                [i.title, i.index_no, i.doc_number or "", i.department, " ".join(i.topics),
-                 KIND_LABELS.get(i.kind, ""), CATEGORY_LABELS.get(i.category, ""), i.summary,
-                 body[:1000]]
-            )
-            entries.append({
-                "index_no": i.index_no,
-                "title": i.title,
-                "department": i.department,
-                "doc_number": i.doc_number,
-                "topics": list(i.topics),
-                "kind": i.kind,
-                "kind_label": KIND_LABELS.get(i.kind, i.kind),
-                "category": i.category,
-                "category_label": CATEGORY_LABELS.get(i.category, i.category),
-                "written_on": i.written_on.isoformat(),
-                "published_at": to_shanghai(i.published_at).isoformat(),
-                "version": i.version,
-                "url": self.item_url(i.index_no),
-                "path": item_page_path(i.index_no),
-                "summary": i.summary,
-                "snippet": body[:120],
-                "text": text.lower(),
-            })
-        data = {"count": len(entries), "items": entries}
-        return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
+def search_index_chunks(count: int, entries: Iterable[str]) -> Iterator[bytes]:
+    """``search-index.json`` piece by piece: what the search page (or anyone) needs to find an
+    item without a server. Byte for byte ``json.dumps({"count": …, "items": […]})`` + newline
+    (compact, non-ASCII unescaped), without ever holding every entry."""
+    yield f'{{"count":{count},"items":['.encode()
+    for n, entry in enumerate(entries):
+        yield (entry if n == 0 else "," + entry).encode("utf-8")
+    yield b"]}\n"

@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 
 from heze_hub.errors import describe_os_error
 from heze_hub.items.model import NormalizedItem
+from heze_hub.store import listings
 from heze_hub.store.schema import checkpoints, deliveries, items, metadata, receipts, versions
 from heze_hub.store.writes import NEXT_SEQ, FinishDelivery, finish_deliveries
 
@@ -190,8 +191,9 @@ class Store:
                 ).scalars()
             }
 
-    def published_items(self, channel: str) -> list[NormalizedItem]:
-        """Latest published version of each item on ``channel``, newest first."""
+    def published_items(self, channel: str, limit: int | None = None) -> list[NormalizedItem]:
+        """Latest published version of each item on ``channel``, newest first (the first
+        ``limit`` of them if given)."""
         d, v = deliveries, versions
         latest = (
             select(d.c.index_no, func.max(d.c.version).label("version"))
@@ -203,9 +205,16 @@ class Store:
             select(v.c.data)
             .join(latest, (v.c.index_no == latest.c.index_no) & (v.c.version == latest.c.version))
             .order_by(v.c.published_at.desc(), v.c.index_no.desc())
+            .limit(limit)
         )
         with self.read() as conn:
             return [NormalizedItem.model_validate_json(row[0]) for row in conn.execute(q)]
+
+    def published_listings(
+        self, channel: str, fmt: str, derive: Callable[[str], dict[str, Any]], with_search: bool
+    ) -> Iterator[dict[str, Any]]:
+        """Listing rows of what ``channel`` published, streamed (:mod:`heze_hub.store.listings`)."""
+        return listings.published_listings(self, channel, fmt, derive, with_search)
 
     def all_latest_items(self) -> list[NormalizedItem]:
         """The latest version of every item the hub knows."""

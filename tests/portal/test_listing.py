@@ -17,7 +17,7 @@ from heze_hub.portal.listing import Listing, row_html, search_entry, search_part
 from heze_hub.portal.pages import item_page_path
 from heze_hub.portal.site import Site
 from heze_hub.store.db import Store
-from plugins.portal import PortalChannel, PortalSettings
+from heze_hub_plugins.portal import PortalChannel, PortalSettings
 from tests.store.test_db import put_version
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -68,9 +68,14 @@ class Unconfirmed(DeliveryError):
 class BatchInputError(InputError):
     """Several files of a batch are invalid; every message is kept so all can be fixed at once."""
 
-    def __init__(self, messages: list[str]) -> None:
+    def __init__(
+        self, messages: list[str], details: list[tuple[str | None, str | None, str]] | None = None
+    ) -> None:
         super().__init__("\n".join(messages))
         self.messages = messages
+        #: (file, field, message) of each problem where known, for structured answers (the
+        #: service's 422); the same messages as ``messages``.
+        self.details = details if details is not None else [(None, None, m) for m in messages]
 
 
 _OS_ERRORS = {

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -17,6 +18,7 @@ from heze_hub.config import Config
 from heze_hub.delivery.channel import Channel, HubInfo
 from heze_hub.delivery.outgoing import personal_data_problems
 from heze_hub.delivery.registry import Plugins, build_channels, load_plugins
+from heze_hub.delivery.routing import route
 from heze_hub.errors import BatchInputError, ConfigError, InputError, describe_os_error
 from heze_hub.files import atomic_write, create_once, writable_dir_problem
 from heze_hub.items.load import load_item
@@ -27,6 +29,7 @@ from heze_hub.receipts.keyfile import load_key, load_or_create_key
 from heze_hub.receipts.merkle import TreeBuilder
 from heze_hub.receipts.signing import SigningKey, sign_checkpoint
 from heze_hub.rules.gate import gate_errors
+from heze_hub.store import lookups
 from heze_hub.store.db import Store, describe_store_error
 from heze_hub.store.schema import versions
 
@@ -77,6 +80,9 @@ class Hub:
             org_code=config.hub.org_code,
             published_items=self.store.published_items,
             latest_checkpoint=self.store.latest_checkpoint,
+            latest_item=partial(lookups.latest_item, self.store),
+            latest_of_kind=partial(lookups.latest_of_kind, self.store),
+            channel_deliveries=partial(lookups.channel_deliveries, self.store),
             published_listings=lambda channel, search: store_listings(self.store, channel, search),
             latest_published=self.store.published_items,
             load_version=self._stored_version,
@@ -178,23 +184,57 @@ class Hub:
         """
         prepared: list[PreparedItem] = []
         probes: list[NormalizedItem] = []  # each item as channels will get it, for the checks
-        problems: list[str] = []
+        problems: list[tuple[str | None, str | None, str]] = []  # (file, field, message)
         for path in paths:
             try:
                 p = normalize(load_item(Path(path)), secret=self.content_secret())
             except InputError as exc:
-                problems.append(str(exc))
+                problems.append((exc.file, exc.field, str(exc)))
                 continue
             probe = p.build("-", 0, now())
             # The policy's rules a file can be refused for before anything is sent (DESIGN §4).
-            problems.extend(f"{p.source}：{e}" for e in gate_errors(probe))
+            problems.extend((str(p.source), None, f"{p.source}：{e}") for e in gate_errors(probe))
             prepared.append(p)
             probes.append(probe)
+        problems.extend(self._draft_problems(prepared))
+        for probe in probes:
+            try:
+                names = route(self.channels, probe, only)
+            except InputError as exc:
+                problems.append(str(exc))
+                continue
+            for name in names:
+                channel = self.channels[name]
+                if channel.accepts(probe) is None:
+                    problems.extend(f"{probe.source}：渠道 {name}：{p}"
+                                    for p in channel.item_problems(probe))
         if not problems:
-            problems = personal_data_problems(self.channels, probes, only)
+            found = personal_data_problems(self.channels, probes, only)
+            problems = [(None, None, m) for m in found]
         if problems:
-            raise BatchInputError(problems)
+            raise BatchInputError([m for _f, _k, m in problems], problems)
         return prepared
+
+    def _draft_problems(self, prepared: list[PreparedItem]) -> list[str]:
+        """``draft_of`` names a decision draft the hub knows, or one in the same batch
+        (DESIGN §5.6)."""
+        batch = {p.explicit_index_no: p.content["kind"] for p in prepared if p.explicit_index_no}
+        problems = []
+        for p in prepared:
+            ref = p.content.get("draft_of")
+            if not ref:
+                continue
+            kind = batch.get(ref)
+            if kind is None:
+                known = lookups.latest_item(self.store, ref)
+                kind = known.kind if known else None
+            if kind is None:
+                problems.append(f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 不是本平台"
+                                "已登记的信息，请先发布征求意见稿，或检查索引号")
+            elif kind != "draft":
+                problems.append(f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 的体裁不是"
+                                "征求意见稿（draft）")
+        return problems
 
     def preflight(self, names: Iterable[str]) -> None:
         """Everything that can refuse a run, checked before its first send (DESIGN §9: exit 2,

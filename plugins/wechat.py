@@ -20,6 +20,11 @@ token are not marked either: they create nothing public and are reused.
 Without a configured ``cover``, a built-in cover is uploaded: WeChat takes a thumb only as a
 JPEG, so a small one is encoded by :mod:`~heze_hub_plugins.wechat_cover`.
 
+``publish_id`` goes back to ``freepublish/get`` as a JSON string, its documented type, whatever
+type submit answered it with (a number, in practice); a ``publish_id`` saved as a number by an
+earlier release is converted when read. The ``msg_data_id`` submit answers with is saved beside it
+and kept, with the ``publish_id``, in the receipt's ``remote_data``.
+
 This module holds the steps; beside it, :mod:`~heze_hub_plugins.wechat_api` makes the calls
 (errcodes, transport failures, the access token in the query), with the token cached and kept
 out of logs by :mod:`~heze_hub_plugins.wechat_token`; :mod:`~heze_hub_plugins.wechat_html`
@@ -34,6 +39,7 @@ import logging
 import mimetypes
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -151,10 +157,12 @@ class WeChatChannel(Channel):
                 raise
             if answer.get("publish_id") is None:
                 raise PermanentError("微信提交发布的应答中没有 publish_id")
-            state["publish_id"] = answer["publish_id"]
+            state["publish_id"] = str(answer["publish_id"])
+            if answer.get("msg_data_id") is not None:
+                state["msg_data_id"] = str(answer["msg_data_id"])
             # Recorded before the first poll: from here on, a retry only polls.
             ctx.save_state(dict(state))
-        return self._poll(http, state["publish_id"])
+        return self._poll(http, state)
 
     # -- cover --------------------------------------------------------------------------------
     def _cover(self) -> tuple[bytes, str]:
@@ -216,8 +224,12 @@ class WeChatChannel(Channel):
         state["payload_sha256"] = ctx.payload_sha256
         ctx.save_state(dict(state))
 
-    def _poll(self, http: HttpClient, publish_id: Any) -> PublishResult:
-        """Poll until a terminal status, with exponential backoff bounded by the settings."""
+    def _poll(self, http: HttpClient, state: Mapping[str, Any]) -> PublishResult:
+        """Poll until a terminal status, with exponential backoff bounded by the settings.
+
+        ``state`` holds the saved ``publish_id`` (and ``msg_data_id``, when submit gave one).
+        """
+        publish_id = str(state["publish_id"])  # a string on the wire, as documented
         s = self.settings
         deadline = time.monotonic() + s.poll_max_seconds
         wait = s.poll_initial_wait
@@ -228,7 +240,7 @@ class WeChatChannel(Channel):
             )
             status = answer.get("publish_status")
             if status == PUBLISHED:
-                return _published(answer, publish_id)
+                return _published(answer, publish_id, state.get("msg_data_id"))
             if status in FAILED_STATUSES:
                 failed = answer.get("fail_idx") or []
                 where = f"，失败的文章序号 {failed}" if failed else ""
@@ -261,7 +273,7 @@ class WeChatChannel(Channel):
         if ctx.state.get("payload_sha256"):
             ctx.payload_sha256 = ctx.state["payload_sha256"]
         try:
-            return self._poll(ctx.http, publish_id)
+            return self._poll(ctx.http, ctx.state)
         except TransientError as exc:
             log.info("微信：暂时无法确认发布结果：%s", exc)
             return None
@@ -295,14 +307,18 @@ class WeChatChannel(Channel):
         return problems
 
 
-def _published(answer: dict[str, Any], publish_id: Any) -> PublishResult:
+def _published(answer: dict[str, Any], publish_id: str, msg_data_id: Any) -> PublishResult:
     items = (answer.get("article_detail") or {}).get("item") or []
     url = next((i.get("article_url") for i in items if i.get("article_url")), None)
     article_id = answer.get("article_id")
+    remote_data = {"publish_id": publish_id}
+    if msg_data_id is not None:
+        remote_data["msg_data_id"] = str(msg_data_id)
     return PublishResult(
         remote_id=str(article_id) if article_id is not None else None,
         url=url,
         note=f"publish_id {publish_id}",
+        remote_data=remote_data,
     )
 
 

@@ -1,6 +1,8 @@
 """Weibo (政务微博): one status with the item's title and its portal link (DESIGN §5.4).
 
-``POST /2/statuses/share.json`` with the form fields ``access_token`` and ``status``. Weibo
+``POST /2/statuses/share.json`` with the form fields ``access_token``, ``status`` and ``rip``
+(the real public IP address of the machine that posts: Weibo's current documentation makes it
+required, so a channel without the ``rip`` setting is incomplete and sends nothing). Weibo
 answers errors as ``{"error", "error_code", "request"}`` with an HTTP 4xx status; they are
 classified by ``error_code``, not by the HTTP status. Weibo refuses to post the same text twice
 (20019 and its kin), which makes a resend harmless and such an answer a success.
@@ -17,11 +19,12 @@ then fits whichever way the platform counts, and the link is never cut.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
 import urllib.parse
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from heze_hub.plugin import (
     Channel,
@@ -54,6 +57,8 @@ DUPLICATE = frozenset({20017, 20019, 20111})
 TOKEN_EXPIRED = frozenset({21315, 21327, 21332})
 AUTH_FAILED = 21301  # no token at all
 CONTENT_REJECTED = frozenset({20012, 20018, 20021})
+#: System busy / service unavailable / remote service error: transient whatever the HTTP status.
+BUSY = frozenset({10001, 10002, 10009})
 
 
 class WeiboSettings(ChannelSettings):
@@ -61,9 +66,24 @@ class WeiboSettings(ChannelSettings):
 
     api_base: str = "https://api.weibo.com"
     access_token: SecretStr | None = None
+    #: The real public IP address of the machine that posts (``rip``, sent with every
+    #: ``statuses/share``); IPv4 or IPv6, kept in its canonical form.
+    rip: str | None = None
     #: Wait asked for after a rate-limit code when Weibo sends no Retry-After (its limits are
     #: counted per hour, so a tight retry only burns more of the quota).
     rate_limit_wait: float = Field(600.0, ge=0)
+
+    @field_validator("rip")
+    @classmethod
+    def _rip_is_an_ip_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError(
+                f"rip 应为本机的公网 IP 地址（如 203.0.113.5），实际为“{value}”"
+            ) from None
 
 
 class WeiboChannel(Channel):
@@ -102,7 +122,13 @@ class WeiboChannel(Channel):
         # form body also holds the token.
         ctx.payload_sha256 = hashlib.sha256(status.encode("utf-8")).hexdigest()
         token = self.settings.access_token.get_secret_value() if self.settings.access_token else ""
-        response = self._post(ctx.http, {"access_token": token, "status": status})
+        if not self.settings.rip:
+            # The core refuses an incomplete channel before a batch starts; this guards a
+            # channel object used on its own.
+            raise PermanentError(self._rip_missing())
+        response = self._post(
+            ctx.http, {"access_token": token, "status": status, "rip": self.settings.rip}
+        )
         answer = _json(response)
         code = answer.get("error_code") if isinstance(answer, dict) else None
         if code is not None:
@@ -143,6 +169,11 @@ class WeiboChannel(Channel):
             raise PermanentError(f"令牌过期，请运维人员更新 access_token（{env}）（{detail}）")
         if code in CONTENT_REJECTED:
             raise PermanentError(f"微博拒绝了内容（{detail}）")
+        if code in BUSY:
+            raise TransientError(
+                f"微博系统繁忙或服务暂不可用（HTTP {response.status}，{detail}）",
+                retry_after=_retry_after(response),
+            )
         if is_transient_status(response.status):
             raise TransientError(
                 f"微博接口暂时不可用（HTTP {response.status}，{detail}）",
@@ -176,6 +207,17 @@ class WeiboChannel(Channel):
         return text
 
     # -- health -------------------------------------------------------------------------------
+    def configuration_problems(self) -> list[str]:
+        """The token (from the environment) and ``rip``, which Weibo requires on every post."""
+        problems = super().configuration_problems()
+        if not self.settings.rip:
+            problems.append(self._rip_missing())
+        return problems
+
+    def _rip_missing(self) -> str:
+        return (f"缺少 rip（本机的公网 IP 地址，微博发布接口要求必填；请在 [channels.{self.name}] "
+                f"中设置 rip，或设置环境变量 HUB_CHANNELS__{self.name.upper()}__RIP）")
+
     def check(self, http: HttpClient) -> list[str]:
         """Configuration, then the token, asked of ``GET /2/account/get_uid.json``; posts nothing.
 

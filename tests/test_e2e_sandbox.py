@@ -109,7 +109,9 @@ def test_every_example_to_every_channel_of_the_sandbox(hub_run: HubRun, sb: Sand
     channels = {"portal", "portal_static", "rss", "wechat", "weibo", "credit"}
     for r in result:
         ds = by_channel(r["deliveries"])
-        assert set(ds) == channels, r
+        # The 12345 hotline takes the policy and its interpretation (examples 02 and 03).
+        hotline = {"hotline"} if Path(r["source"]).name[:2] in ("02", "03") else set()
+        assert set(ds) == channels | hotline, r
         with_credit = Path(r["source"]).name[:2] in ("05", "06")
         for name, d in ds.items():
             expected = "skipped" if name == "credit" and not with_credit else "published"
@@ -134,7 +136,7 @@ def test_every_example_to_every_channel_of_the_sandbox(hub_run: HubRun, sb: Sand
     article_urls = {f"https://mp.weixin.qq.com/s/{p['article_id']}"
                     for p in sb.wechat.publishes.values()}
     receipts = hub_run.json("receipts")
-    assert len(receipts) == 60 and [r["seq"] for r in receipts] == list(range(60))
+    assert len(receipts) == 62 and [r["seq"] for r in receipts] == list(range(62))
     wechat = [r for r in receipts if r["channel"] == "wechat"]
     assert {r["url"] for r in wechat} == article_urls
     assert {r["status"] for r in wechat} == {"published"}
@@ -163,6 +165,14 @@ def test_every_example_to_every_channel_of_the_sandbox(hub_run: HubRun, sb: Sand
     assert f"{index['03'].split('/')[1]}.html" in policy
     assert f"{index['02'].split('/')[1]}.html" in interpretation
 
+    # 12345 hotline: one knowledge-base entry, the policy with its interpretation merged in.
+    [entry] = sb.hotline.articles.values()
+    assert entry["external_id"] == index["02"] and entry["doc_number"] == "菏政发〔2018〕15号"
+    assert entry["interpretation"]["index_no"] == index["03"]
+    hot = {r["index_no"]: r for r in receipts if r["channel"] == "hotline"}
+    assert hot[index["02"]]["remote_id"] == hot[index["03"]]["remote_id"] == entry["id"]
+    assert sb.hotline.created == 1
+
     # Feeds: valid RSS and Atom, Chinese titles, one entry per item.
     titles = {r["title"] for r in result}
     for name in ("feed.xml", "atom.xml"):
@@ -186,7 +196,7 @@ def test_every_example_to_every_channel_of_the_sandbox(hub_run: HubRun, sb: Sand
     assert requests_made(sb) == before
     assert again.stdout.count("内容未变化") == 10
     assert "本次新发布 0 个投递" in again.stdout
-    assert len(hub_run.json("receipts")) == 60
+    assert len(hub_run.json("receipts")) == 62
 
 
 # ---------------------------------------------------------------------------------------------
@@ -411,8 +421,8 @@ def test_receipts_bundle_verify_tamper_known_checkpoint_audit_and_report(
     old = hub_run.cwd / "old"
     hub_run("receipts", "export", str(old), check=0)
     jsonl = (old / "receipts.jsonl").read_bytes().splitlines()
-    assert len(jsonl) == 60
-    assert [json.loads(line)["seq"] for line in jsonl] == list(range(60))
+    assert len(jsonl) == 62  # 10 items × 6 channels, and the policy and its interpretation
+    assert [json.loads(line)["seq"] for line in jsonl] == list(range(62))  # on the hotline
     cases = {
         "altered": tampered(old, hub_run.cwd / "altered", alter_byte),
         "deleted": tampered(old, hub_run.cwd / "deleted", delete_line),
@@ -446,7 +456,7 @@ def test_receipts_bundle_verify_tamper_known_checkpoint_audit_and_report(
     hub_run("publish", str(more), check=0)
     new = hub_run.cwd / "new"
     hub_run("receipts", "export", str(new), check=0)
-    assert len((new / "receipts.jsonl").read_bytes().splitlines()) == 66
+    assert len((new / "receipts.jsonl").read_bytes().splitlines()) == 68
     assert (new / "receipts.jsonl").read_bytes().startswith((old / "receipts.jsonl").read_bytes())
     with ThreadPoolExecutor(4) as pool:
         forward = pool.submit(verify, new, saved, check=0)
@@ -493,7 +503,7 @@ def test_wheel_carries_plugins_templates_and_entry_points(tmp_path: Path) -> Non
         [wheel] = wheels.glob("heze_hub-*.whl")
         with zipfile.ZipFile(wheel) as z:
             z.extractall(site)
-    for name in ("portal", "rss", "wechat", "weibo", "credit"):
+    for name in ("portal", "rss", "wechat", "weibo", "credit", "hotline", "board", "board_pdf"):
         assert (site / "heze_hub_plugins" / f"{name}.py").is_file(), name
     templates = {p.name for p in (site / "heze_hub" / "portal" / "templates").iterdir()}
     assert templates == {p.name for p in (root / "heze_hub" / "portal" / "templates").iterdir()
@@ -507,4 +517,5 @@ def test_wheel_carries_plugins_templates_and_entry_points(tmp_path: Path) -> Non
         (line.split("=", 1) for line in group.group(1).splitlines() if "=" in line)
     )
     assert declared == {n: f"heze_hub_plugins.{n}"
-                        for n in ("portal", "rss", "wechat", "weibo", "credit")}
+                        for n in ("portal", "rss", "wechat", "weibo", "credit", "hotline",
+                                  "board")}

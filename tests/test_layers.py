@@ -28,7 +28,8 @@ RANKS: dict[str, int] = {
     "heze_hub.delivery": 5,
     "heze_hub.plugin": 6,
     "heze_hub.hub": 7,
-    "heze_hub.cli": 8,
+    "heze_hub.service": 8,
+    "heze_hub.cli": 9,
 }
 #: Units that the base units may use although they share a rank: errors are everyone's.
 SHARED = {"heze_hub.errors"}

@@ -107,3 +107,14 @@ def show_problems(problems: list[str]) -> None:
     """What a run could not finish after sending, one line each (exit status 1 follows)."""
     for problem in problems:
         err.print(f"[red]未完成[/]：{escape(problem)}")
+
+
+def cli_user() -> str:
+    """Who runs ``hub publish`` on this machine, as item versions record it: ``cli:`` and the
+    OS user (DESIGN §13: every item version records who submitted it)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return f"cli:uid {os.getuid()}"

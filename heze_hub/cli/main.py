@@ -17,7 +17,9 @@ from heze_hub.cli import credit as cli_credit
 from heze_hub.cli import publish as cli_publish
 from heze_hub.cli import receipts as cli_receipts
 from heze_hub.cli import sandbox as cli_sandbox
+from heze_hub.cli import serve as cli_serve
 from heze_hub.cli import status as cli_status
+from heze_hub.cli import users as cli_users
 from heze_hub.cli.common import ExitStatus, err
 from heze_hub.errors import ConfigError, HubError, InputError
 
@@ -28,12 +30,17 @@ log = logging.getLogger(__name__)
 @click.option(
     "--config", "config", metavar="PATH", help="配置文件（默认 ./channels.toml 或 $HUB_CONFIG）"
 )
+@click.option(
+    "--server", metavar="URL",
+    help="改为访问 hub serve 服务（publish、status、retry、receipts；令牌取自 $HUB_TOKEN）",
+)
 @click.version_option(package_name="heze_hub")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None) -> None:
+def cli(ctx: click.Context, config: str | None, server: str | None) -> None:
     """heze_hub 政务公开发布平台：一次提交，全渠道发布，回执可核验。"""
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
+    ctx.obj["server"] = server
 
 
 cli_publish.register(cli)
@@ -42,6 +49,8 @@ cli_receipts.register(cli)
 cli_sandbox.register(cli)
 cli_audit.register(cli)
 cli_credit.register(cli)
+cli_serve.register(cli)
+cli_users.register(cli)
 
 
 def main() -> None:

@@ -17,8 +17,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from heze_hub.cli import remote
 from heze_hub.cli.common import (
     ExitStatus,
+    cli_user,
     err,
     open_hub,
     out,
@@ -49,6 +51,9 @@ def publish(
     ctx: click.Context, files: tuple[Path, ...], only: tuple[str, ...], dry_run: bool, as_json: bool
 ) -> None:
     """校验、规范化并发布信息文件。"""
+    if remote.active(ctx) and not dry_run:
+        remote.publish(ctx, files, as_json)
+        return
     with open_hub(ctx) as hub:
         unknown = [c for c in only if c not in hub.channels]
         if unknown:
@@ -65,7 +70,8 @@ def publish(
         hub.preflight(enabled)
         _warn_deadlines(hub, prepared)
         with _progress(len(prepared), as_json) as tick:
-            report = delivery.publish(hub, prepared, only=only, on_done=tick)
+            report = delivery.publish(hub, prepared, only=only, on_done=tick,
+                                      submitter=delivery.Submitter(cli_user(), "cli"))
         _show_run(report, as_json)
         show_problems(report.problems)
         if report.failed:

@@ -14,6 +14,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from heze_hub.cli import remote
 from heze_hub.cli.common import STATE_LABELS, ExitStatus, open_hub, out, state_is_writable
 from heze_hub.errors import InputError, describe_os_error
 from heze_hub.store.receipts import FINISHED, ReceiptFilter, list_receipts
@@ -42,6 +43,10 @@ def receipts(
 ) -> None:
     """列出发布回执。"""
     if ctx.invoked_subcommand is not None:
+        return
+    if remote.active(ctx):
+        remote.receipts(ctx, {"index_no": index_no, "channel": channel, "status": status,
+                              "since": since.date().isoformat() if since else None}, as_json)
         return
     flt = ReceiptFilter(index_no, channel, status, since.date() if since else None)
     with open_hub(ctx, read_only=True) as hub:
@@ -74,6 +79,9 @@ def receipts_export(ctx: click.Context, directory: Path) -> None:
 
     from heze_hub.receipts.bundle import export_bundle
 
+    if remote.active(ctx):
+        remote.export(ctx, directory)
+        return
     # An auditor's read-only copy of the state exports what its latest checkpoint covers; the
     # hub itself signs the log as it is now first.
     with open_hub(ctx, read_only=not state_is_writable(ctx)) as hub:

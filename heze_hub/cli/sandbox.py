@@ -16,7 +16,7 @@ def register(cli: click.Group) -> None:
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
-    """启动门户 CMS、微信、微博、信用平台的本地模拟服务（可注入故障），写出沙盒配置。
+    """启动门户 CMS、微信、微博、信用平台、12345热线的本地模拟服务（可注入故障），写出沙盒配置。
 
     选项：--port 8700 --faults FILE.toml --config channels.sandbox.toml --public-url URL
     --output-dir DIR --quiet

@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from heze_hub.cli import common
+from heze_hub.cli import common, remote
 from heze_hub.cli.common import (
     STATE_LABELS,
     ExitStatus,
@@ -35,6 +35,9 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
     """查看投递及其状态。"""
     from heze_hub.rules.gate import credit_deadline_status
 
+    if remote.active(ctx):
+        remote.status(ctx, index_no, as_json)
+        return
     with open_hub(ctx, read_only=True) as hub:
         rows = hub.store.deliveries_with_items(index_no)
         if index_no and not rows:
@@ -91,6 +94,9 @@ def retry(
     as_json: bool,
 ) -> None:
     """继续中断、待发和可重试的投递。"""
+    if remote.active(ctx):
+        remote.retry(ctx, index_nos, as_json)
+        return
     with open_hub(ctx) as hub:
         report = delivery.retry(hub, index_nos, resend=resend, include_failed=include_failed)
         if as_json:

@@ -72,6 +72,16 @@ class HubInfo:
     published_items: Callable[[str], list[NormalizedItem]] = field(default=lambda _name: [])
     # Latest signed checkpoint note, for channels that publish it (feed, portal); "" if none yet.
     latest_checkpoint: Callable[[], str] = field(default=lambda: "")
+    # latest_item(index_no): the latest version the hub knows of an item (any state), or None;
+    # latest_of_kind(kind): every item of a kind, latest versions. For channels that combine
+    # items, e.g. the 12345 hotline merging a policy with its interpretation.
+    latest_item: Callable[[str], NormalizedItem | None] = field(default=lambda _i: None)
+    latest_of_kind: Callable[[str], list[NormalizedItem]] = field(default=lambda _k: [])
+    # channel_deliveries(channel, index_no): that item's deliveries on the channel, newest
+    # version first, as {"version", "status", "remote_id", "url"}.
+    channel_deliveries: Callable[[str, str], list[dict[str, Any]]] = field(
+        default=lambda _c, _i: []
+    )
     # The faster forms of published_items a store offers (None: derived from published_items):
     # published_listings(channel, with_search) streams the listings of heze_hub.portal.listing;
     # latest_published(channel, n) gives the first n of published_items(channel);
@@ -120,6 +130,9 @@ class PublishResult:
     # True when the remote already had this publication (e.g. Weibo's duplicate-content codes).
     already_published: bool = False
     note: str | None = None
+    # Further identifiers the remote gave, kept in the receipt as ``remote_data`` (e.g. WeChat's
+    # publish_id and msg_data_id); ``None`` leaves the key out of the receipt.
+    remote_data: dict[str, str] | None = None
 
 
 @dataclass
@@ -205,6 +218,15 @@ class Channel(abc.ABC):
     def accepts(self, item: NormalizedItem) -> str | None:
         """Return ``None`` if the channel takes ``item``, else the Chinese reason it skips it."""
         return None
+
+    def item_problems(self, item: NormalizedItem) -> list[str]:
+        """What in ``item`` keeps this channel from carrying it although it is routed here.
+
+        Chinese, one line each, each starting with ``字段 NAME：``. Checked for every channel an
+        item is routed to before anything of the batch is sent: one problem refuses the batch
+        (exit 2), e.g. a bulletin-board notice without a posting period.
+        """
+        return []
 
     # -- render and publish ----------------------------------------------------------------
     @abc.abstractmethod

@@ -312,7 +312,8 @@ class Deliverer:
             owner=None,
         )
 
-        receipt = build_receipt({**row, **values}, item, status=status, error=error, note=note)
+        receipt = build_receipt({**row, **values}, item, status=status, error=error, note=note,
+                                remote_data=result.remote_data if result else None)
         if status == "failed":
             log.warning("delivery %s failed: %s", row["idempotency_key"], error)
         outcome = Outcome(

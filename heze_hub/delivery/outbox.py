@@ -297,8 +297,9 @@ def build_receipt(
     status: str,
     error: str | None,
     note: str | None = None,
+    remote_data: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    return {
+    receipt = {
         "index_no": item.index_no,
         "version": item.version,
         "channel": row["channel"],
@@ -314,5 +315,9 @@ def build_receipt(
         "idempotency_key": row["idempotency_key"],
         "note": note,
     }
+    if remote_data:
+        # Only when a channel reported some: every other receipt keeps its established shape.
+        receipt["remote_data"] = dict(remote_data)
+    return receipt
 
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from heze_hub.delivery.engine import Deliverer
@@ -31,7 +31,7 @@ from heze_hub.errors import ConfigError, HubError
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, now
 from heze_hub.store.db import describe_store_error
-from heze_hub.store.schema import deliveries
+from heze_hub.store.schema import deliveries, submissions
 from heze_hub.store.writes import FinishDelivery
 
 log = logging.getLogger(__name__)
@@ -68,24 +68,66 @@ class RunInterrupted(HubError):
     registered is in the outbox for ``hub retry``."""
 
 
+@dataclass(frozen=True)
+class Submitter:
+    """Who submitted a batch (DESIGN §13: every item version records it): an account of the
+    service, or ``cli:`` and the OS user for ``hub publish``; ``via`` is cli, api or web."""
+
+    name: str
+    via: str
+
+
 def publish(
     hub: Runtime,
     prepared: Iterable[PreparedItem],
     *,
     only: tuple[str, ...] = (),
     on_done: Callable[[Outcome], None] | None = None,
+    submitter: Submitter | None = None,
 ) -> RunReport:
     """Record the whole batch in the outbox, then fan its deliveries out concurrently.
 
     Every item and delivery of the batch is recorded in one transaction before the first one is
     sent, so a process killed at any point leaves nothing that ``hub retry`` does not know of.
     """
+    report = RunReport(items=register(hub, prepared, only=only, submitter=submitter))
+    deliver(hub, report, on_done=on_done)
+    return report
+
+
+def register(
+    hub: Runtime,
+    prepared: Iterable[PreparedItem],
+    *,
+    only: tuple[str, ...] = (),
+    submitter: Submitter | None = None,
+) -> list[Registered]:
+    """Record a batch in the outbox in one transaction (nothing is sent yet); new versions are
+    attributed to ``submitter``. The service answers with this before delivering."""
     batch = list(prepared)
-    report = RunReport()
+
+    def op(conn: Connection) -> list[Registered]:
+        regs = register_all(conn, hub, batch, only)
+        fresh = [r.item for r in regs if r.new_version]
+        if submitter is not None and fresh:
+            stamp = now().isoformat()
+            conn.execute(insert(submissions), [
+                dict(index_no=i.index_no, version=i.version, submitted_by=submitter.name,
+                     via=submitter.via, submitted_at=stamp) for i in fresh
+            ])
+        return regs
+
     try:
-        report.items = hub.store.write(lambda conn: register_all(conn, hub, batch, only))
+        return hub.store.write(op)
     except (OSError, SQLAlchemyError) as exc:
         raise ConfigError(f"无法登记本批发布：{describe_store_error(exc)}；数据库未改变") from None
+
+
+def deliver(
+    hub: Runtime, report: RunReport, *, on_done: Callable[[Outcome], None] | None = None
+) -> None:
+    """Carry out the deliveries of ``report.items`` (registered by :func:`register`), sign the
+    log and finish the channels used; outcomes and problems go into ``report``."""
     futures: list[Future[Outcome]] = []
     used: set[str] = set()
     with _interrupted_after_sending(hub), Deliverer(hub, on_done=on_done) as deliverer:
@@ -95,7 +137,6 @@ def publish(
                 futures.append(deliverer.submit(row, reg.item))
         report.outcomes = [f.result() for f in futures]
     _finish_run(hub, used, report)
-    return report
 
 
 def retry(

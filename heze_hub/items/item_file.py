@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from heze_hub.items.messages import codepoint, loose_date, not_a_date, show
 from heze_hub.items.model import Category, Disclosure, Kind
@@ -89,16 +89,22 @@ class ItemFile(BaseModel):
     attachments: list[AttachmentRef] = Field(default_factory=list, max_length=50)
     redact: list[str] = Field(default_factory=list, max_length=MAX_REDACT)
     credit: dict[str, Any] | None = Field(None, max_length=MAX_CREDIT_KEYS)
+    # DESIGN §5.6: the boards a notice is posted on, and decision drafts open for comment.
+    boards: list[str] | None = Field(None, min_length=1, max_length=200)
+    comment_until: date | None = None
+    comment_address: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
+    draft_of: str | None = Field(None, pattern=INDEX_NO_RE.pattern)
+    major: bool = False
     body: str = ""
 
-    @field_validator("topics", "redact", "channels")
+    @field_validator("topics", "redact", "channels", "boards")
     @classmethod
     def _no_blank_entries(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and any(not v.strip() for v in value):
             raise ValueError("列表中不能有空字符串")
         return value
 
-    @field_validator("topics", "channels")
+    @field_validator("topics", "channels", "boards")
     @classmethod
     def _short_entries(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and any(len(v) > MAX_TEXT for v in value):
@@ -119,19 +125,21 @@ class ItemFile(BaseModel):
             raise ValueError(f"内容概述最多 {SUMMARY_LIMIT} 字，现为 {len(value)} 字")
         return value
 
-    @field_validator("title", "department", "doc_number", "summary", "interprets", mode="before")
+    @field_validator("title", "department", "doc_number", "summary", "interprets",
+                     "comment_address", "draft_of", mode="before")
     @classmethod
     def _strip(cls, value: Any) -> Any:
         # Only single-line fields: the body keeps its leading indentation (Markdown code blocks).
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("written_on", mode="before")
+    @field_validator("written_on", "comment_until", mode="before")
     @classmethod
-    def _date_not_datetime(cls, value: Any) -> Any:
+    def _date_not_datetime(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, datetime) or (
             isinstance(value, str) and re.search(r"[T ]\d{1,2}:", value)
         ):
-            raise ValueError("成文日期只写日期，例如 2018-06-01，不带时间")
+            what = "征求意见截止日期" if info.field_name == "comment_until" else "成文日期"
+            raise ValueError(f"{what}只写日期，例如 2018-06-01，不带时间")
         if isinstance(value, str) and not _DATE_TEXT.fullmatch(value.strip()):
             fixed = loose_date(value)
             raise ValueError(

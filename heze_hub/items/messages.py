@@ -73,7 +73,9 @@ def loose_date(text: str) -> str | None:
 
 def is_date_field(key: str | None) -> bool:
     """True for a field whose value is a date (of the item, or of its credit record)."""
-    return key in ("written_on", "decided_at") or (key or "").endswith(_DATE_KEY_ENDINGS)
+    return key in ("written_on", "decided_at", "comment_until") or (key or "").endswith(
+        _DATE_KEY_ENDINGS
+    )
 
 
 _DATE_KEY_ENDINGS = ("日期", "有效期自", "有效期至")
@@ -100,6 +102,11 @@ FIELD_LABELS = {
     "redact": "删除字段",
     "credit": "双公示记录",
     "body": "正文",
+    "boards": "公开栏",
+    "comment_until": "征求意见截止日期",
+    "comment_address": "意见反馈方式",
+    "draft_of": "决策草案",
+    "major": "重大行政决策",
 }
 
 

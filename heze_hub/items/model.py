@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 Kind = Literal[
     "notice", "announcement", "policy", "interpretation", "report", "recall",
-    "license", "penalty", "proposal_reply", "statistics", "other",
+    "license", "penalty", "proposal_reply", "statistics", "draft", "comment_summary", "other",
 ]
 Category = Literal["decision", "execution", "management", "service", "result"]
 Disclosure = Literal["proactive", "on_request", "withheld"]
@@ -18,7 +18,8 @@ KIND_LABELS: dict[str, str] = {
     "notice": "通知", "announcement": "公告公示", "policy": "政策文件",
     "interpretation": "政策解读", "report": "报告", "recall": "召回决定",
     "license": "行政许可", "penalty": "行政处罚", "proposal_reply": "建议提案办理复文",
-    "statistics": "统计信息", "other": "其他",
+    "statistics": "统计信息", "draft": "征求意见稿", "comment_summary": "意见采纳情况",
+    "other": "其他",
 }
 CATEGORY_LABELS: dict[str, str] = {
     "decision": "决策公开", "execution": "执行公开", "management": "管理公开",
@@ -71,6 +72,12 @@ class NormalizedItem(BaseModel):
     body_text: str
     credit: dict[str, Any] | None = None
     credit_public: dict[str, Any] | None = None
+    # The seed's other outlets (DESIGN §5.6): bulletin boards, decision drafts for comment.
+    boards: tuple[str, ...] = ()
+    comment_until: date | None = None
+    comment_address: str | None = None
+    draft_of: str | None = None
+    major: bool = False
     source: str = ""
 
     def public_dict(self) -> dict[str, Any]:

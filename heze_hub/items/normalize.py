@@ -31,6 +31,12 @@ MAX_ATTACHMENT_BYTES = 200 * 1024 * 1024
 # Fields that identify a version rather than describe its content; left out of the hash so that
 # publishing the same file twice yields the same hash.
 _NOT_CONTENT = {"index_no", "version", "published_at", "content_sha256", "source", "channels"}
+#: Fields added after items were first published, with their JSON defaults: left out of the hash
+#: while at the default, so that re-publishing an unchanged older item is still a no-op.
+_ADDED_FIELDS: dict[str, Any] = {
+    "boards": [], "comment_until": None, "comment_address": None, "draft_of": None,
+    "major": False,
+}
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,8 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
     def public(text: str) -> str:
         return mask_personal_data(redact(text, f.redact))
 
+    _check_draft_fields(f, fail)
+
     body_md = f.body
     if f.kind == "proposal_reply":
         body_md = redact_proposal_reply(body_md)
@@ -162,6 +170,11 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
         "body_text": body.text,
         "credit": credit,
         "credit_public": credit_public,
+        "boards": tuple(dict.fromkeys(public(clean_text(b)) for b in f.boards or ())),
+        "comment_until": f.comment_until,
+        "comment_address": public(clean_text(f.comment_address)) if f.comment_address else None,
+        "draft_of": f.draft_of,
+        "major": f.major,
     }
     return PreparedItem(
         identity=_identity(f.index_no, content),
@@ -188,11 +201,38 @@ def content_hash(content: dict[str, Any], *, secret: bytes = b"") -> str:
         **content,
     )
     data = probe.model_dump(mode="json", exclude=_NOT_CONTENT)
+    for name, default in _ADDED_FIELDS.items():
+        if data.get(name) == default:
+            del data[name]  # an item that does not use a field added later keeps its hash
     if data["credit"] is not None:
         data["credit"] = hmac.new(secret, canonical_json(data["credit"]), "sha256").hexdigest()
     for a in data["attachments"]:
         a.pop("source", None)  # where the file lay on the submitting machine is not content
     return sha256_hex(canonical_json(data))
+
+
+def _check_draft_fields(f: Any, fail: Callable[[str, str], InputError]) -> None:
+    """The fields of decision drafts (DESIGN §5.6) fit the item's kind; the comment period
+    itself is checked against the publication time by the gate."""
+    if f.kind == "draft":
+        for name in ("comment_until", "comment_address"):
+            if getattr(f, name) is None:
+                raise fail(name, "征求意见稿必须写明征求意见截止日期（comment_until）和意见反馈方式"
+                                 "（comment_address，电子邮箱或网址）（DESIGN §5.6）")
+        if f.draft_of:
+            raise fail("draft_of", "征求意见稿本身不能填写 draft_of；该字段由最终决策和意见采纳情况"
+                                   "填写，指向征求意见稿的索引号")
+        if f.comment_until < f.written_on:
+            raise fail("comment_until", f"征求意见截止日期 {f.comment_until} 早于成文日期 "
+                                        f"{f.written_on}")
+    else:
+        for name in ("comment_until", "comment_address"):
+            if getattr(f, name) is not None:
+                raise fail(name, "只有体裁为 draft（征求意见稿）的信息才能填写"
+                                 "征求意见期限和反馈方式")
+    if f.kind == "comment_summary" and not f.draft_of:
+        raise fail("draft_of", "意见采纳情况必须用 draft_of 写明所对应征求意见稿的索引号"
+                               "（DESIGN §5.6）")
 
 
 def _identity(index_no: str | None, content: dict[str, Any]) -> str:

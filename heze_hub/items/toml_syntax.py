@@ -129,7 +129,7 @@ def _toml_error(where: str, front: str, exc: tomllib.TOMLDecodeError) -> InputEr
 
 
 _NUMBER_KEYS = ("posting_days", "（万元）")
-_LIST_KEYS = ("topics", "channels", "redact")
+_LIST_KEYS = ("topics", "channels", "redact", "boards")
 
 
 def _toml_hint(key: str | None, value: str) -> str:

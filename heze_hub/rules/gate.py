@@ -36,7 +36,30 @@ def gate_errors(item: NormalizedItem) -> list[str]:
         problem = poverty_problem(item)
         if problem:
             errors.append(f"字段 posting_days：{problem}（推进方案·精准脱贫）")
+    problem = comment_period_problem(item)
+    if problem:
+        errors.append(f"字段 comment_until：{problem}")
     return errors
+
+
+#: The national rule for 重大行政决策 drafts: at least 30 days open for public comment.
+COMMENT_DAYS = 30
+
+
+def comment_period_problem(item: NormalizedItem) -> str | None:
+    """Why a draft's comment period is unacceptable, counted from its publication day."""
+    if item.kind != "draft" or item.comment_until is None:
+        return None
+    start = day_of(item.published_at)
+    days = (item.comment_until - start).days
+    if days < 0:
+        return (f"征求意见截止日期 {item.comment_until} 早于发布日期 {start}，"
+                f"请改为发布后至少{COMMENT_DAYS}天的日期")
+    if days < COMMENT_DAYS:
+        return (f"征求意见期自发布日 {start} 至 {item.comment_until} 仅 {days} 天，"
+                f"重大行政决策草案征求意见期不得少于{COMMENT_DAYS}天"
+                "（推进方案·重大行政决策预公开）")
+    return None
 
 
 def gate_warnings(item: NormalizedItem, now: datetime) -> list[str]:

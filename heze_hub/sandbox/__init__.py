@@ -17,6 +17,7 @@ operators trying a configuration on one machine.
 
 from .base import Fault, RecordedRequest, Response, Service, UploadedFile
 from .credit import CreditService
+from .hotline import HotlineService
 from .portal_cms import PortalCMSService
 from .suite import SERVICE_ORDER, Sandbox
 from .wechat import WeChatService
@@ -26,6 +27,7 @@ __all__ = [
     "SERVICE_ORDER",
     "CreditService",
     "Fault",
+    "HotlineService",
     "PortalCMSService",
     "RecordedRequest",
     "Response",

@@ -40,7 +40,7 @@ ARTICLE_FIELDS = (
 CATEGORIES = ("decision", "execution", "management", "service", "result")
 KINDS = (
     "notice", "announcement", "policy", "interpretation", "report", "recall", "license",
-    "penalty", "proposal_reply", "statistics", "other",
+    "penalty", "proposal_reply", "statistics", "draft", "comment_summary", "other",
 )
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -1,8 +1,8 @@
-"""``hub sandbox``: run the four fakes on fixed ports and write a configuration that uses them.
+"""``hub sandbox``: run the fakes on fixed ports and write a configuration that uses them.
 
 Ports: portal CMS ``port`` (default 8700; it also serves the static portal's output directory,
 so it is the default ``public_url``), WeChat ``port + 1``, Weibo ``port + 2``, credit
-``port + 3``. ``port=0`` picks four free ports instead.
+``port + 3``, 12345 hotline ``port + 4``. ``port=0`` picks free ports instead.
 
 A faults file is TOML, one array of tables per service, with the fields of :class:`Fault`::
 
@@ -43,6 +43,7 @@ LABELS = {
     "wechat": ("微信公众号", "WeChat official account"),
     "weibo": ("政务微博", "Weibo"),
     "credit": ("信用平台", "credit platform (双公示)"),
+    "hotline": ("12345热线知识库", "12345 hotline knowledge base"),
 }
 
 
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hub sandbox", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help="portal CMS port; wechat, weibo, credit use the next three")
+                        help="portal CMS port; wechat, weibo, credit, hotline use the next four")
     parser.add_argument("--faults", metavar="FILE.toml", help="faults to start with")
     parser.add_argument("--config", default=DEFAULT_CONFIG, help="configuration file to write")
     parser.add_argument("--public-url", help="the hub's public_url (default: the portal fake)")

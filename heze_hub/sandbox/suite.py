@@ -1,4 +1,4 @@
-"""All four fakes together, and the hub configuration that points at them."""
+"""All the fakes together, and the hub configuration that points at them."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from typing import Any
 
 from .base import Fault, Service
 from .credit import CreditService
+from .hotline import HotlineService
 from .portal_cms import PortalCMSService
 from .wechat import WeChatService
-from .weibo import WeiboService
+from .weibo import SANDBOX_RIP, WeiboService
 
-#: Order of the services; with a fixed base port they listen on port, port+1, port+2, port+3.
-SERVICE_ORDER = ("portal", "wechat", "weibo", "credit")
+#: Order of the services; with a fixed base port they listen on port, port+1, port+2, ….
+SERVICE_ORDER = ("portal", "wechat", "weibo", "credit", "hotline")
 DEFAULT_ORG_CODE = "11371700MB28581235"  # 索引号 prefix used by the sandbox configuration
 DEFAULT_OUTPUT_DIR = "public-sandbox"
 DEFAULT_STATE_DIR = ".hub-sandbox"
@@ -26,10 +27,11 @@ FaultSpec = Fault | Mapping[str, Any]
 
 
 class Sandbox:
-    """The portal CMS, WeChat, Weibo and credit fakes on 127.0.0.1, each in its own thread.
+    """The portal CMS, WeChat, Weibo, credit and 12345 hotline fakes on 127.0.0.1, each in its
+    own thread.
 
-    ``port=0`` (default) gives each an ephemeral port; a fixed ``port`` puts portal, wechat, weibo
-    and credit on ``port`` … ``port + 3``. ``faults`` maps a service name to faults to start
+    ``port=0`` (default) gives each an ephemeral port; a fixed ``port`` puts portal, wechat, weibo,
+    credit and hotline on ``port`` … ``port + 4``. ``faults`` maps a service name to faults to start
     with. ``public_url``'s host becomes a Weibo safe domain. Use it as a context manager, or call
     :meth:`start` and :meth:`stop`.
     """
@@ -43,9 +45,10 @@ class Sandbox:
         self.wechat = WeChatService()
         self.weibo = WeiboService()
         self.credit = CreditService()
+        self.hotline = HotlineService()
         self.services: dict[str, Service] = {
             "portal": self.portal, "wechat": self.wechat, "weibo": self.weibo,
-            "credit": self.credit,
+            "credit": self.credit, "hotline": self.hotline,
         }
         if public_url:
             self.weibo.allow_domain(public_url)
@@ -86,7 +89,8 @@ class Sandbox:
         self.stop()
 
     def url(self, name: str) -> str:
-        """Base URL of a service: ``"portal"``, ``"wechat"``, ``"weibo"`` or ``"credit"``."""
+        """Base URL of a service: ``"portal"``, ``"wechat"``, ``"weibo"``, ``"credit"`` or
+        ``"hotline"``."""
         return self.service(name).url
 
     def reset(self) -> None:
@@ -102,6 +106,7 @@ class Sandbox:
             "HUB_CHANNELS__WECHAT__SECRET": self.wechat.secret,
             "HUB_CHANNELS__WEIBO__ACCESS_TOKEN": self.weibo.access_token,
             "HUB_CHANNELS__CREDIT__API_KEY": self.credit.api_key,
+            "HUB_CHANNELS__HOTLINE__TOKEN": self.hotline.token,
         }
 
     def config_toml(self, public_url: str | None = None,
@@ -141,8 +146,14 @@ class Sandbox:
             ("channels.rss", rss, "RSS 2.0 and Atom feeds, served under public_url/feeds/."),
             ("channels.wechat", wechat,
              "WeChat official-account fake. Secret: HUB_CHANNELS__WECHAT__SECRET."),
-            ("channels.weibo", {"plugin": "weibo", "enabled": True, "api_base": self.url("weibo")},
-             "Weibo fake. Secret: HUB_CHANNELS__WEIBO__ACCESS_TOKEN."),
+            ("channels.weibo", {"plugin": "weibo", "enabled": True, "api_base": self.url("weibo"),
+                                "rip": SANDBOX_RIP},
+             "Weibo fake. Secret: HUB_CHANNELS__WEIBO__ACCESS_TOKEN. rip: this machine's public"
+             " IP in production."),
+            ("channels.hotline", {"plugin": "hotline", "enabled": True,
+                                  "api_base": self.url("hotline")},
+             "12345 hotline knowledge base fake: policies with their interpretations merged in. "
+             "Secret: HUB_CHANNELS__HOTLINE__TOKEN."),
             ("channels.credit", {"plugin": "credit", "enabled": True,
                                  "api_base": self.url("credit")},
              "Credit platform fake (双公示). Secret: HUB_CHANNELS__CREDIT__API_KEY."),

@@ -26,9 +26,14 @@ Error codes, all real WeChat codes:
 45005    content_source_url over 1 KB ("url size out of limit")
 45008    more than 8 articles in one draft
 45166    content holds ``<script`` ("invalid content")
-47001    the body is not a JSON object ("data format error")
+47001    the body is not a JSON object, or freepublish/get's ``publish_id`` is not a JSON
+         string ("data format error")
 47003    unknown ``publish_id`` in freepublish/get ("argument invalid")
 =======  ===================================================================================
+
+``freepublish/submit`` answers ``publish_id`` and ``msg_data_id`` as JSON numbers, as the
+platform does in practice; ``freepublish/get`` takes ``publish_id`` only as a JSON string, its
+documented type, so a client that sends back the number it was given is refused.
 
 Lengths are counted in characters (code points), as the current documentation states them.
 Faults produce -1, 45009 (quota) and the rest of the transient world.
@@ -317,11 +322,13 @@ class WeChatService(Service):
             if not isinstance(media_id, str) or media_id not in self.drafts:
                 return self.error(40007, "invalid media_id")
             self.submits += 1
-            publish_id = str(next(self._ids))
+            publish_id = next(self._ids)
             outcome = self.next_publish_status or 0
             self.next_publish_status = None
-            self.publishes[publish_id] = {"media_id": media_id, "final_status": outcome,
-                                          "polls": 0, "article_id": secrets.token_urlsafe(24)}
+            self.publishes[str(publish_id)] = {
+                "media_id": media_id, "final_status": outcome, "polls": 0,
+                "article_id": secrets.token_urlsafe(24),
+            }
             msg_data_id = next(self._ids)
         return self.json(200, {"errcode": 0, "errmsg": "ok", "publish_id": publish_id,
                                "msg_data_id": msg_data_id})
@@ -333,7 +340,9 @@ class WeChatService(Service):
         body = self._json_object(request)
         if body is None:
             return self.error(47001, "data format error")
-        publish_id = str(body.get("publish_id", ""))
+        publish_id = body.get("publish_id")
+        if not isinstance(publish_id, str):
+            return self.error(47001, "data format error hint: publish_id must be a string")
         with self.lock:
             self.polls += 1
             record = self.publishes.get(publish_id)

@@ -3,7 +3,9 @@
 Errors are JSON ``{"error", "error_code", "request"}`` with HTTP 400, as Weibo sends them:
 
 =====  ======================================================================================
-10016  ``status`` missing or empty
+10016  ``status`` or ``rip`` missing or empty
+10017  ``rip`` is not an IP address (the real public IP of the caller, required since the API's
+       current documentation)
 20012  text longer than 140 (counted as below)
 20018  no URL on the app's safe domains in the text ("contain illegal website")
 20019  the same text was posted before ("Repeat content!")
@@ -25,6 +27,7 @@ The token may come as the form field ``access_token``, the query parameter, or t
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import math
 import re
@@ -69,6 +72,8 @@ USER = {
     "verified_type": 1,
     "verified_reason": "菏泽市人民政府新闻办公室官方微博",
 }
+#: The ``rip`` the sandbox configuration gives the hub (any IP address is accepted).
+SANDBOX_RIP = "127.0.0.1"
 
 
 def weibo_length(text: str) -> int:
@@ -157,6 +162,16 @@ class WeiboService(Service):
         if not text.strip():
             return self.error(request, 10016,
                               "miss required parameter (status) , see doc for more info.")
+        rip = request.form.get("rip") or request.query.get("rip") or ""
+        if not rip.strip():
+            return self.error(request, 10016,
+                              "miss required parameter (rip) , see doc for more info.")
+        try:
+            ipaddress.ip_address(rip.strip())
+        except ValueError:
+            return self.error(request, 10017,
+                              f"parameter (rip)'s value invalid,expect (ip address) , "
+                              f"but get ({rip}) , see doc for more info.")
         if weibo_length(text) > 140:
             return self.error(request, 20012,
                               "Text too long, please input text less than 140 characters!")

@@ -31,6 +31,7 @@ RECEIPT_FIELDS = (
     "error",
     "idempotency_key",
     "note",
+    "remote_data",  # only in receipts whose channel reported more identifiers (WeChat)
 )
 
 

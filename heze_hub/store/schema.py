@@ -106,3 +106,52 @@ listings = Table(
     Column("search_head", Text, nullable=False),  # the search-index entry before its url
     Column("search_tail", Text, nullable=False),  # … and after it
 )
+
+# -- the service (DESIGN §13): accounts, who submitted what, and every decision -------------------
+# New tables rather than new columns, so a database written before the service keeps working.
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("role", String(16), nullable=False),  # department | operator | auditor
+    Column("departments", Text, nullable=False, default="[]"),  # JSON list of 发布机构 names
+    Column("password_hash", Text),  # argon2id; NULL: API tokens only
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", String(40), nullable=False),
+)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    # SHA-256 of the token: a token is 32 random bytes, so a fast hash cannot be searched back.
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user", String(100), nullable=False, index=True),
+    Column("created_at", String(40), nullable=False),
+)
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("session_sha256", String(64), primary_key=True),
+    Column("user", String(100), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+)
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("index_no", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("submitted_by", String(200), nullable=False),  # an account, or "cli:" + OS user
+    Column("via", String(16), nullable=False),  # cli | api | web
+    Column("submitted_at", String(40), nullable=False),
+)
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("user", String(100)),  # NULL: not logged in
+    Column("action", String(40), nullable=False),
+    Column("target", Text),
+    Column("allowed", Boolean, nullable=False),
+    Column("detail", Text),
+)

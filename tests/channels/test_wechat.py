@@ -132,11 +132,20 @@ def test_publishes_and_records_progress_before_polling(sb, channel):
     }
     saves = ctx.save_state
     assert [sorted(update) for update, _ in saves] == [
-        ["media_id", "payload_sha256"], ["media_id", "payload_sha256", "publish_id"],
+        ["media_id", "payload_sha256"],
+        ["media_id", "msg_data_id", "payload_sha256", "publish_id"],
     ]
     # publish_id was saved after submit answered and before the first poll.
     assert saves[1][1] == 0
-    assert ctx.state["publish_id"] == sb.wechat.requests[-1].json["publish_id"]
+    # Submit answered numbers; freepublish/get was sent the publish_id as a JSON string (§5.3).
+    polls = [r.json for r in sb.wechat.requests if r.path == GET]
+    assert all(isinstance(p["publish_id"], str) for p in polls)
+    (publish_id,) = sb.wechat.publishes
+    assert ctx.state["publish_id"] == polls[-1]["publish_id"] == publish_id
+    # msg_data_id from submit is kept, with the publish_id, for the receipt's remote_data.
+    assert result.remote_data == {"publish_id": publish_id,
+                                  "msg_data_id": ctx.state["msg_data_id"]}
+    assert ctx.state["msg_data_id"].isdigit()
 
 
 def test_draft_is_utf8_json_within_limits(sb, channel, hub):
@@ -384,6 +393,20 @@ def test_settle_reports_a_definite_failure(sb, channel):
     assert isinstance(outcome(lambda: channel.settle(make_item(), ctx)), PermanentError)
 
 
+def test_publish_id_saved_as_a_number_by_an_older_release_is_polled_as_a_string(sb, channel):
+    # A delivery interrupted under a release that saved the submit's number resumes by polling.
+    first = make_ctx(sb)
+    sb.wechat.polls_until_published = 10_000
+    assert isinstance(outcome(lambda: channel.publish(make_item(), first)), TransientError)
+    sb.wechat.polls_until_published = 0
+    old_state = {"media_id": first.state["media_id"], "publish_id": int(first.state["publish_id"])}
+    ctx = make_ctx(sb, old_state)
+    result = channel.publish(make_item(), ctx)
+    assert result.remote_id and result.remote_data == {"publish_id": first.state["publish_id"]}
+    assert sb.wechat.count(SUBMIT) == 1
+    assert isinstance(sb.wechat.requests[-1].json["publish_id"], str)
+
+
 def test_settle_without_publish_id_cannot_tell(sb, channel):
     ctx = make_ctx(sb, {"media_id": "some-draft"})
     assert channel.settle(make_item(), ctx) is None
@@ -580,6 +603,12 @@ def test_engine_records_state_and_attempts(
     assert state.get("media_id") == (submitted[-1] if submitted else None)
     answered = status == "published" or publish_status is not None
     assert state.get("publish_id") == (next(iter(sb.wechat.publishes)) if answered else None)
+    if status == "published":
+        # The receipt keeps both identifiers submit answered with (§5.3), as strings.
+        assert receipt["remote_data"] == {"publish_id": state["publish_id"],
+                                          "msg_data_id": state["msg_data_id"]}
+    else:
+        assert "remote_data" not in receipt
 
 
 # -- health --------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from tests.channels.support import PUBLIC_URL, TZ, outcome
 
 INDEX_NO = "11371700MB28581232/2018-00002"
 TOKEN = "sandbox-weibo-token"
+RIP = "203.0.113.5"
 SHARE = "/2/statuses/share.json"
 ITEM_URL = f"{PUBLIC_URL}/xxgk/{INDEX_NO}.html"
 
@@ -70,6 +71,7 @@ def sb(sandbox: Sandbox) -> Sandbox:
 def make_channel(sb: Sandbox, hub: HubInfo, **settings: Any) -> WeiboChannel:
     values: dict[str, Any] = {
         "api_base": sb.url("weibo"), "access_token": SecretStr(TOKEN), "timeout": 2.0,
+        "rip": RIP,
     }
     values.update(settings)
     return WeiboChannel("weibo", WeiboSettings(**values), hub)
@@ -89,7 +91,8 @@ def test_posts_title_and_link_and_keeps_idstr(sb, channel):
     (request,) = sb.weibo.requests
     assert request.path == SHARE and request.method == "POST"
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert request.form == {"access_token": TOKEN, "status": f"{make_item().title} {ITEM_URL}"}
+    assert request.form == {"access_token": TOKEN, "status": f"{make_item().title} {ITEM_URL}",
+                            "rip": RIP}
     (status,) = sb.weibo.statuses.values()
     assert status["id"] > 2**53  # a float would lose it; the receipt keeps the string
     assert result.remote_id == status["idstr"] and isinstance(result.remote_id, str)
@@ -167,10 +170,12 @@ CASES = [
       for code in (21315, 21327, 21332)],
     # content rejected: permanent, with the platform's message
     *[(code, 400, {}, PermanentError, None) for code in (20012, 20018, 20021)],
-    # anything else: by the HTTP status
-    (10014, 403, {}, PermanentError, None),
+    # system busy / service error: transient whatever the HTTP status
+    *[(code, 400, {}, TransientError, None) for code in (10001, 10002, 10009)],
     (10001, 500, {}, TransientError, None),
     (10001, 503, {"Retry-After": "3"}, TransientError, 3.0),
+    # anything else: by the HTTP status
+    (10014, 403, {}, PermanentError, None),
 ]
 
 
@@ -202,7 +207,7 @@ def test_wrong_token_and_unsafe_domain_come_from_the_platform(sb, hub):
     assert isinstance(error, PermanentError) and "21327" in str(error)
 
     elsewhere = WeiboChannel(
-        "weibo", WeiboSettings(api_base=sb.url("weibo"), access_token=SecretStr(TOKEN)),
+        "weibo", WeiboSettings(api_base=sb.url("weibo"), access_token=SecretStr(TOKEN), rip=RIP),
         HubInfo(public_url="https://portal.example.org", state_dir=hub.state_dir,
                 config_dir=hub.config_dir, org_code=hub.org_code),
     )
@@ -295,6 +300,9 @@ ENGINE_CASES = [
     *[pytest.param(error_fault(code), {}, "failed", 1, False,
                    ("微博拒绝了内容", f"error_code {code}", f"platform message {code}"), False, 1,
                    id=f"{code}-rejected") for code in (20012, 20018, 20021)],
+    # System busy (10001/10002/10009) is transient even with HTTP 400: the next attempt posts.
+    *[pytest.param(error_fault(code), {}, "published", 2, False, (), True, 2,
+                   id=f"{code}-busy-once") for code in (10001, 10002, 10009)],
     # A 5xx is transient whatever its error_code.
     pytest.param(error_fault(10001, 503, times=2), {}, "published", 3, False, (), True, 3,
                  id="http-503-twice"),
@@ -349,6 +357,41 @@ def test_engine_records_state_and_attempts(
         for word in words:
             assert word in receipt["error"]
         assert TOKEN not in receipt["error"]
+
+
+# -- rip: the caller's real public IP, required by the platform (§5.4) ------------------------
+
+@pytest.mark.parametrize(("written", "kept"), [
+    ("203.0.113.5", "203.0.113.5"), (" 198.51.100.7 ", "198.51.100.7"),
+    ("2001:DB8:0:0::5", "2001:db8::5"),
+])
+def test_rip_is_kept_as_a_canonical_ip_address(written, kept):
+    assert WeiboSettings(rip=written).rip == kept
+
+
+@pytest.mark.parametrize("bad", ["", "203.0.113", "203.0.113.256", "localhost", "1.2.3.4/24"])
+def test_rip_that_is_not_an_ip_address_is_a_configuration_error(bad):
+    with pytest.raises(ValueError) as exc:
+        WeiboSettings(rip=bad)
+    assert "rip 应为本机的公网 IP 地址" in str(exc.value)
+
+
+def test_without_rip_the_channel_is_incomplete_and_sends_nothing(sb, hub):
+    channel = make_channel(sb, hub, rip=None)
+    (problem,) = channel.configuration_problems()
+    assert "缺少 rip" in problem and "HUB_CHANNELS__WEIBO__RIP" in problem
+    assert any("缺少 rip" in p for p in channel.check(HttpClient()))
+    error = outcome(lambda: channel.publish(make_item(), make_ctx()))
+    assert isinstance(error, PermanentError) and "缺少 rip" in str(error)
+    assert sb.weibo.requests == []
+    assert make_channel(sb, hub).configuration_problems() == []
+
+
+def test_the_platform_refuses_a_post_without_rip(sb, channel):
+    # What happens to a client that does not send rip: the fake answers as Weibo does.
+    response = channel._post(HttpClient(), {"access_token": TOKEN, "status": f"新闻 {ITEM_URL}"})
+    assert response.status == 400 and json.loads(response.data)["error_code"] == 10016
+    assert sb.weibo.statuses == {}
 
 
 # -- health ------------------------------------------------------------------------------------

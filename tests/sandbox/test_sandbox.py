@@ -155,8 +155,13 @@ def test_wechat_publish_flow(sb, http, wx_ready):
     submitted = wx(sb, http, "/cgi-bin/freepublish/submit", {"media_id": draft["media_id"]},
                    token=token)
     assert submitted["errcode"] == 0 and submitted["errmsg"] == "ok"
-    publish_id = submitted["publish_id"]
-    assert isinstance(publish_id, str)
+    # submit answers numbers, as the platform does; freepublish/get takes the id as a string.
+    assert isinstance(submitted["publish_id"], int) and isinstance(submitted["msg_data_id"], int)
+    wrong_type = wx(sb, http, "/cgi-bin/freepublish/get",
+                    {"publish_id": submitted["publish_id"]}, token=token)
+    assert wrong_type["errcode"] == 47001 and "publish_id" in wrong_type["errmsg"]
+    assert sb.wechat.polls == 0
+    publish_id = str(submitted["publish_id"])
     first = wx(sb, http, "/cgi-bin/freepublish/get", {"publish_id": publish_id}, token=token)
     assert first == {"publish_id": publish_id, "publish_status": 1, "fail_idx": []}
     done = wx(sb, http, "/cgi-bin/freepublish/get", {"publish_id": publish_id}, token=token)
@@ -183,14 +188,14 @@ def test_wechat_configured_publish_outcome(sb, http, wx_ready, status, fields):
                   token=token)["media_id"]
     pid = wx(sb, http, "/cgi-bin/freepublish/submit", {"media_id": media_id},
              token=token)["publish_id"]
-    answer = wx(sb, http, "/cgi-bin/freepublish/get", {"publish_id": pid}, token=token)
+    answer = wx(sb, http, "/cgi-bin/freepublish/get", {"publish_id": str(pid)}, token=token)
     assert answer["publish_status"] == status
     assert answer["fail_idx"] == fields["fail_idx"]
     assert "article_detail" not in answer
     # one-shot: the next publication succeeds
     pid = wx(sb, http, "/cgi-bin/freepublish/submit", {"media_id": media_id},
              token=token)["publish_id"]
-    assert wx(sb, http, "/cgi-bin/freepublish/get", {"publish_id": pid},
+    assert wx(sb, http, "/cgi-bin/freepublish/get", {"publish_id": str(pid)},
               token=token)["publish_status"] == 0
 
 
@@ -201,7 +206,7 @@ def test_wechat_polls_until_published_is_configurable(sb, http, wx_ready):
                   token=token)["media_id"]
     pid = wx(sb, http, "/cgi-bin/freepublish/submit", {"media_id": media_id},
              token=token)["publish_id"]
-    statuses = [wx(sb, http, "/cgi-bin/freepublish/get", {"publish_id": pid},
+    statuses = [wx(sb, http, "/cgi-bin/freepublish/get", {"publish_id": str(pid)},
                    token=token)["publish_status"] for _ in range(4)]
     assert statuses == [1, 1, 1, 0]
 
@@ -262,10 +267,12 @@ def test_wechat_submit_and_get_unknown_ids(sb, http, wx_ready):
 SHARE = "/2/statuses/share.json"
 
 
-def share(sb, http, status, token="sandbox-weibo-token", **kwargs):
+def share(sb, http, status, token="sandbox-weibo-token", rip="203.0.113.5", **kwargs):
     data = {"status": status}
     if token is not None:
         data["access_token"] = token
+    if rip is not None:
+        data["rip"] = rip
     return http.post(sb.url("weibo") + SHARE, data=data, timeout=T, **kwargs)
 
 
@@ -292,7 +299,7 @@ def test_weibo_token_forms(sb, http):
                  headers={"Authorization": "OAuth2 sandbox-weibo-token"}).status_code == 200
     r = http.post(sb.url("weibo") + SHARE, files={
         "access_token": (None, "sandbox-weibo-token"), "status": (None, "图 " + url + "?p"),
-        "pic": ("a.jpg", tiny_jpeg(), "image/jpeg")}, timeout=T)
+        "rip": (None, "2001:db8::5"), "pic": ("a.jpg", tiny_jpeg(), "image/jpeg")}, timeout=T)
     assert r.status_code == 200, r.text
     assert http.get(sb.url("weibo") + "/2/account/get_uid.json",
                     params={"access_token": "sandbox-weibo-token"}, timeout=T).json()["uid"]
@@ -311,6 +318,20 @@ def test_weibo_errors(sb, http, status, token, code):
     r = share(sb, http, status, token=token)
     assert r.status_code == 400
     assert r.json() == {"error": r.json()["error"], "error_code": code, "request": SHARE}
+    assert not sb.weibo.statuses
+
+
+@pytest.mark.parametrize(("rip", "code", "words"), [
+    (None, 10016, "miss required parameter (rip)"),
+    ("", 10016, "miss required parameter (rip)"),
+    ("203.0.113", 10017, "parameter (rip)'s value invalid"),
+    ("localhost", 10017, "but get (localhost)"),
+])
+def test_weibo_share_requires_rip(sb, http, rip, code, words):
+    # Weibo's current documentation makes rip (the caller's real public IP) required.
+    r = share(sb, http, "新闻 http://127.0.0.1/a.html", rip=rip)
+    assert r.status_code == 400 and r.json()["error_code"] == code
+    assert words in r.json()["error"]
     assert not sb.weibo.statuses
 
 
@@ -752,7 +773,8 @@ def test_sandbox_package_does_not_use_the_hubs_own_code():
 # Configuration and the runner
 # ---------------------------------------------------------------------------------------------
 SECRET_VARS = ("HUB_CHANNELS__PORTAL__TOKEN", "HUB_CHANNELS__WECHAT__SECRET",
-               "HUB_CHANNELS__WEIBO__ACCESS_TOKEN", "HUB_CHANNELS__CREDIT__API_KEY")
+               "HUB_CHANNELS__WEIBO__ACCESS_TOKEN", "HUB_CHANNELS__CREDIT__API_KEY",
+               "HUB_CHANNELS__HOTLINE__TOKEN")
 
 
 def test_env_and_config_toml(sb):
@@ -773,6 +795,8 @@ def test_env_and_config_toml(sb):
     assert channels["wechat"]["appid"] == "wx-sandbox-appid"
     assert channels["weibo"]["api_base"] == sb.url("weibo")
     assert channels["credit"]["api_base"] == sb.url("credit")
+    assert channels["hotline"] == {"plugin": "hotline", "enabled": True,
+                                   "api_base": sb.url("hotline")}
     assert channels["rss"]["max_entries"] == 200
     assert "xxgk.heze.gov.cn" in sb.weibo.safe_domains
 
@@ -821,7 +845,7 @@ def test_runner_serves_writes_config_and_stops(tmp_path):
         config = tomllib.loads(text)
         assert config["hub"]["state_dir"] == ".hub-sandbox"
         assert set(config["channels"]) == {"portal", "portal_static", "rss", "wechat", "weibo",
-                                           "credit"}
+                                           "credit", "hotline"}
         cover = Path(config["channels"]["wechat"]["cover"])
         assert cover.read_bytes() == tiny_jpeg()
         printed = out.getvalue()
@@ -837,7 +861,9 @@ def test_runner_serves_writes_config_and_stops(tmp_path):
             listed = http.get(public + "/_sandbox/faults", timeout=T).json()
             assert listed[0]["status"] == 503
             weibo = config["channels"]["weibo"]["api_base"]
+            assert config["channels"]["weibo"]["rip"] == "127.0.0.1"
             r = http.post(weibo + SHARE, data={"access_token": "sandbox-weibo-token",
+                                               "rip": config["channels"]["weibo"]["rip"],
                                                "status": "新闻 " + public + "/xxgk/1.html"},
                           timeout=T)
             assert r.status_code == 200

@@ -19,16 +19,14 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from heze_hub.errors import ConfigError
+from heze_hub.errors import (
+    ConfigError,
+    describe_os_error,
+    describe_setting_error,
+    describe_toml_error,
+)
 
 DEFAULT_CONFIG_NAME = "channels.toml"
-
-# Used when no configuration file exists at all: the embedded default publishes to a static
-# portal and feeds under ./public, with the state in ./.hub.
-EMBEDDED_DEFAULT: dict[str, Any] = {
-    "hub": {},
-    "channels": {"portal": {"mode": "static"}, "rss": {}},
-}
 
 
 class HubSection(BaseModel):
@@ -40,6 +38,10 @@ class HubSection(BaseModel):
     database_url: str | None = None
     org_code: str = Field("371700", min_length=1, max_length=40, pattern=r"^[0-9A-Za-z-]+$")
     public_url: str = "http://localhost:8000"
+    #: The organisation the portal belongs to, shown in its header, footer and <title>.
+    name: str = Field("", max_length=60)
+    #: 政府网站标识码 (the national government-website identifier), shown in the footer.
+    site_code: str = Field("", max_length=20, pattern=r"^[0-9A-Za-z]*$")
     plugins_dir: Path | None = None
     signing_key: Path | None = None
     #: Origin line of the receipt log's checkpoints; default ``heze-hub/<org_code>``.
@@ -121,8 +123,10 @@ class Config:
         return self.hub.log_origin or f"heze-hub/{self.hub.org_code}"
 
 
-def find_config(explicit: str | None) -> Path | None:
-    """``--config`` first, then ``HUB_CONFIG``, then ``channels.toml`` in the current folder."""
+def find_config(explicit: str | None, start: Path | None = None) -> Path | None:
+    """``--config`` first, then ``HUB_CONFIG``, then the nearest ``channels.toml`` in the
+    current folder or a folder above it (as git finds ``.git``), so that a command run from a
+    subfolder works on the same hub instead of starting a second one."""
     if explicit:
         path = Path(explicit)
         if not path.is_file():
@@ -134,26 +138,49 @@ def find_config(explicit: str | None) -> Path | None:
         if not path.is_file():
             raise ConfigError(f"配置文件不存在：{env}（来自环境变量 HUB_CONFIG）")
         return path
-    default = Path(DEFAULT_CONFIG_NAME)
-    return default if default.is_file() else None
+    here = (start or Path.cwd()).absolute()
+    for folder in (here, *here.parents):
+        candidate = folder / DEFAULT_CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def no_config_message(start: Path | None = None) -> str:
+    """What to do when no configuration file was found (the hub never guesses one)."""
+    here = (start or Path.cwd()).absolute()
+    return (
+        f"找不到配置文件 {DEFAULT_CONFIG_NAME}（已在 {here} 及其上级目录中查找）。"
+        f"请在本单位的发布目录中运行 hub init 生成一个带说明的 {DEFAULT_CONFIG_NAME}，"
+        "或用 --config 指定配置文件（也可设置环境变量 HUB_CONFIG）"
+    )
 
 
 def load_config(explicit: str | None = None) -> Config:
     """Load the configuration, or raise :class:`ConfigError` with a message naming file and key."""
     path = find_config(explicit)
     if path is None:
-        raw: dict[str, Any] = EMBEDDED_DEFAULT
-    else:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}：不是有效的 UTF-8 TOML 文件（{exc}）") from None
-    where = path or "内置默认配置"
+        raise ConfigError(no_config_message())
+    path = path.absolute()
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}：不是 UTF-8 编码（第 {exc.start} 字节处无法解码）；请以 UTF-8 保存后重试"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        reason, line, col = describe_toml_error(exc)
+        at = f"第 {line} 行第 {col} 列：" if line is not None else ""
+        raise ConfigError(f"{path}：不是有效的 TOML 文件（{at}{reason}）") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}：无法读取（{describe_os_error(exc)}）") from None
+    where = path
     try:
         # The parsed file is passed as init values, below the environment (see the sources).
         settings = HubSettings(**raw)
     except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in e['loc'])}：{e['msg']}" for e in exc.errors()]
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}：{describe_setting_error(e)}"
+                 for e in exc.errors()]
         raise ConfigError(f"{where}：配置有误\n" + "\n".join(lines)) from None
     declared = raw.get("channels") or {}
     env_only = sorted(set(settings.channels) - set(declared))
@@ -166,5 +193,4 @@ def load_config(explicit: str | None = None) -> Config:
             f"{where}：环境变量 {'、'.join(variables)} 为渠道 {name} 提供了设置，"
             f"但配置文件中没有 [channels.{name}]；请先在配置文件中声明该渠道"
         )
-    file_tables = declared if path is not None else {}
-    return Config(settings, path.resolve() if path else None, file_tables)
+    return Config(settings, path.resolve(), declared)

@@ -22,6 +22,7 @@ from heze_hub.delivery.routing import route
 from heze_hub.errors import BatchInputError, ConfigError, InputError, describe_os_error
 from heze_hub.files import atomic_write, create_once, writable_dir_problem
 from heze_hub.items.load import load_item
+from heze_hub.items.messages import show_path
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, normalize, now
 from heze_hub.portal.listing import store_listings
@@ -86,6 +87,8 @@ class Hub:
             published_listings=lambda channel, search: store_listings(self.store, channel, search),
             latest_published=self.store.published_items,
             load_version=self._stored_version,
+            org_name=config.hub.name,
+            site_code=config.hub.site_code,
         )
         self.channels: dict[str, Channel] = build_channels(
             self.plugins, config.settings.channels, self.info, str(where), config.file_tables
@@ -112,6 +115,11 @@ class Hub:
         """The hub's key for hashing 双公示 records into content hashes; created on first use."""
         if self._content_secret is None:
             path = self.config.signing_key_path.with_name("content.key")
+            if not path.exists() and self.read_only and not self._has_versions():
+                # A dry run where nothing was published yet: no hash can match a stored one, and
+                # a read-only command creates no key.
+                self._content_secret = os.urandom(32)
+                return self._content_secret
             if not path.exists() and self._has_versions():
                 # Hashes already published were made with the lost key; a new one would make
                 # every 双公示 item look changed and send it again.
@@ -193,7 +201,8 @@ class Hub:
                 continue
             probe = p.build("-", 0, now())
             # The policy's rules a file can be refused for before anything is sent (DESIGN §4).
-            problems.extend((str(p.source), None, f"{p.source}：{e}") for e in gate_errors(probe))
+            problems.extend((str(p.source), None, f"{show_path(Path(path))}：{e}")
+                            for e in gate_errors(probe))
             prepared.append(p)
             probes.append(probe)
         problems.extend(self._draft_problems(prepared))
@@ -201,13 +210,15 @@ class Hub:
             try:
                 names = route(self.channels, probe, only)
             except InputError as exc:
-                problems.append(str(exc))
+                problems.append((exc.file, exc.field, str(exc)))
                 continue
             for name in names:
                 channel = self.channels[name]
                 if channel.accepts(probe) is None:
-                    problems.extend(f"{probe.source}：渠道 {name}：{p}"
-                                    for p in channel.item_problems(probe))
+                    problems.extend(
+                        (probe.source, _field_named(m), f"{probe.source}：渠道 {name}：{m}")
+                        for m in channel.item_problems(probe)
+                    )
         if not problems:
             found = personal_data_problems(self.channels, probes, only)
             problems = [(None, None, m) for m in found]
@@ -215,7 +226,9 @@ class Hub:
             raise BatchInputError([m for _f, _k, m in problems], problems)
         return prepared
 
-    def _draft_problems(self, prepared: list[PreparedItem]) -> list[str]:
+    def _draft_problems(
+        self, prepared: list[PreparedItem]
+    ) -> list[tuple[str | None, str | None, str]]:
         """``draft_of`` names a decision draft the hub knows, or one in the same batch
         (DESIGN §5.6)."""
         batch = {p.explicit_index_no: p.content["kind"] for p in prepared if p.explicit_index_no}
@@ -229,11 +242,13 @@ class Hub:
                 known = lookups.latest_item(self.store, ref)
                 kind = known.kind if known else None
             if kind is None:
-                problems.append(f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 不是本平台"
-                                "已登记的信息，请先发布征求意见稿，或检查索引号")
+                problems.append((str(p.source), "draft_of",
+                                 f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 不是本平台"
+                                 "已登记的信息，请先发布征求意见稿，或检查索引号"))
             elif kind != "draft":
-                problems.append(f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 的体裁不是"
-                                "征求意见稿（draft）")
+                problems.append((str(p.source), "draft_of",
+                                 f"{p.source}：字段 draft_of（决策草案）：索引号 {ref} 的体裁不是"
+                                 "征求意见稿（draft）"))
         return problems
 
     def preflight(self, names: Iterable[str]) -> None:
@@ -276,6 +291,13 @@ class Hub:
             raise ConfigError(
                 "以下渠道已启用但配置不完整，未发送任何内容：\n" + "\n".join(problems)
             )
+
+
+def _field_named(message: str) -> str | None:
+    """The field a channel's ``item_problems`` line names (it starts with ``字段 NAME``)."""
+    if message.startswith("字段 "):
+        return message.removeprefix("字段 ").split("（")[0].split("：")[0].strip() or None
+    return None
 
 
 def _secret_values(channels: Iterable[Channel]) -> list[str]:

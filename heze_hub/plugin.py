@@ -68,7 +68,13 @@ from heze_hub.errors import (
     write_failure,
 )
 from heze_hub.files import atomic_write, writable_dir_problem
-from heze_hub.items.credit_record import RECORD_TYPES, record_decision_number, wire_record
+from heze_hub.items.credit_fields import (
+    RECORD_TYPES,
+    column_map_problems,
+    map_columns,
+    record_decision_number,
+    wire_record,
+)
 from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
 from heze_hub.items.normalize import to_shanghai
 from heze_hub.items.text import (
@@ -109,11 +115,13 @@ __all__ = [
     "Unconfirmed",
     "atomic_write",
     "canonical_json",
+    "column_map_problems",
     "hookimpl",
     "is_bad_url",
     "is_timeout",
     "is_transient_status",
     "last_boundary",
+    "map_columns",
     "never_sent",
     "record_decision_number",
     "resolve_path",

@@ -134,6 +134,8 @@ class BoardChannel(Channel):
             written.append(board)
         # The files are byte-identical when rebuilt, so an auditor can recompute this hash.
         ctx.payload_sha256 = digest.hexdigest()
+        # Which boards this version went to, for `hub board confirm` and the audit.
+        ctx.save_state({"boards": written})
         folder = self._path(item, boards[0]).parent
         return PublishResult(remote_id=str(folder),
                              note=f"已生成 {len(written)} 份公开栏告示：{'、'.join(written)}")

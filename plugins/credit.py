@@ -1,7 +1,11 @@
 """信用平台（双公示）: licence and penalty records to the credit platform (DESIGN §5.5).
 
 Protocol: ``POST {api_base}/api/v1/credit/{license|penalty}`` with headers ``X-Api-Key`` and
-``Idempotency-Key`` and the JSON body ``{"records": [...]}`` (standard field names, no ``type``).
+``Idempotency-Key`` and the JSON body ``{"records": [...]}`` (standard field names of the second
+edition, no ``type``). Where a provincial platform's template names a column differently, the
+``[channels.NAME.columns]`` table maps the standard name to the template's (e.g.
+``"行政相对人代码_1" = "统一社会信用代码"``); it renames the keys sent and the CSV headers of
+``hub credit export``.
 The platform answers ``200 {"accepted": [{"decision_number", "record_id"}], "rejected":
 [{"decision_number", "reason"}]}``.
 
@@ -32,7 +36,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from heze_hub.plugin import (
     RECORD_TYPES,
@@ -49,9 +53,11 @@ from heze_hub.plugin import (
     TransientError,
     TransportError,
     canonical_json,
+    column_map_problems,
     hookimpl,
     is_bad_url,
     is_transient_status,
+    map_columns,
     record_decision_number,
     retry_after_seconds,
     sha256_hex,
@@ -77,6 +83,17 @@ class CreditSettings(ChannelSettings):
     api_key: SecretStr | None = None
     batch_size: int = Field(50, ge=1, le=1000)
     batch_window: float = Field(0.05, ge=0, le=10)
+    #: Standard field name → the name the platform's template gives that column (DESIGN §5.5).
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _columns_are_usable(cls, value: dict[str, str]) -> dict[str, str]:
+        value = {k: v.strip() for k, v in value.items()}
+        problems = column_map_problems(value)
+        if problems:
+            raise ValueError("列名映射有误：" + "；".join(problems))
+        return value
 
 
 class CreditChannel(Channel):
@@ -110,8 +127,12 @@ class CreditChannel(Channel):
         return {
             "method": "POST",
             "url": self._url(item.credit["type"]),
-            "json": {"records": [wire_record(item.credit)]},
+            "json": {"records": [self.wire(item.credit)]},
         }
+
+    def wire(self, record: dict[str, Any]) -> dict[str, Any]:
+        """One record as this channel sends it: second-edition keys, renamed by ``columns``."""
+        return map_columns(wire_record(record), self.settings.columns)
 
     def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
         assert item.credit is not None
@@ -121,7 +142,7 @@ class CreditChannel(Channel):
                 "再用 hub credit mark-uploaded 登记结果"
             )
         rtype = item.credit["type"]
-        record = wire_record(item.credit)
+        record = self.wire(item.credit)
         ctx.payload_sha256 = sha256_hex(canonical_json(record))
         member = _Member(record, record_decision_number(item.credit), ctx.idempotency_key,
                          ctx.http)

@@ -50,8 +50,10 @@ from heze_hub.plugin import (
     writable_dir_problem,
     write_failure,
 )
+from heze_hub.portal import drafts
 from heze_hub.portal.listing import Listing, SearchSpool, search_entry, search_parts
 from heze_hub.portal.pages import (
+    Brand,
     attachment_dir,
     attachment_names,
     checked_page_path,
@@ -60,6 +62,7 @@ from heze_hub.portal.pages import (
     item_page_path,
     policy_of,
     render_item_page,
+    set_brand,
 )
 from heze_hub.portal.site import Site, copy_attachments, item_json
 
@@ -73,6 +76,9 @@ class PortalSettings(ChannelSettings):
 
     mode: Literal["static", "http"] = "static"
     output_dir: str = "public"
+    #: Link the RSS/Atom feeds from every page (the rss channel writes them beside the pages
+    #: by default); false when they live elsewhere.
+    feeds: bool = True
     api_base: str | None = None
     token: SecretStr | None = None
 
@@ -110,6 +116,7 @@ class PortalChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
         super().__init__(name, settings, hub)
+        set_brand(Brand(hub.org_name, hub.site_code, self.settings.feeds))
         self._page_lock = threading.Lock()  # item pages: write + register atomically
         self._rows: dict[tuple[str, str, int, str], str] = {}  # catalogue rows, by rebuild
         self._locks_guard = threading.Lock()
@@ -284,11 +291,18 @@ class PortalChannel(Channel):
         return known.version if known is not None and known.version > item.version else None
 
     def _rerender_partners(self, item: NormalizedItem) -> None:
-        """Pages whose cross links ``item`` changes: its policy and its interpretations."""
+        """Pages whose cross links ``item`` changes: its policy, its interpretations, its draft
+        and the draft's other decisions and comment summaries."""
         root = self.output_dir
         partners = self._published.partners(item)
         policy = policy_of(item, partners)
-        for other in [*([policy] if policy else []), *interpretations_of(item, partners)]:
+        pages = {policy.index_no} if policy else set()
+        pages.update(i.index_no for i in interpretations_of(item, partners))
+        pages.update(drafts.partners(item, partners))
+        for index_no in sorted(pages):
+            other = self._published.get(index_no)
+            if other is None:
+                continue
             path = root / item_page_path(other.index_no)
             if not path.exists():
                 continue

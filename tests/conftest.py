@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import HubRun, Receiver
+from tests.support import HubRun, Receiver, init_config
 
 
 @pytest.fixture
 def hub_run(tmp_path: Path) -> HubRun:
+    """The CLI in a fresh folder holding the ``channels.toml`` that ``hub init`` writes."""
+    init_config(tmp_path)
     return HubRun(cwd=tmp_path)
 
 

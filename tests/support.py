@@ -55,6 +55,17 @@ class HubRun:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+def init_config(folder: Path, **values: str) -> Path:
+    """Write the ``channels.toml`` that ``hub init`` writes into ``folder`` (unless one is there),
+    as a department's first step does."""
+    from heze_hub.cli.init import config_text
+
+    path = folder / "channels.toml"
+    if not path.exists():
+        path.write_text(config_text(**values), encoding="utf-8")
+    return path
+
+
 def write_item(path: Path, title: str, *, body: str = "正文。", **fields: Any) -> Path:
     """Write a Markdown item file with TOML front matter."""
     base: dict[str, Any] = {

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from pathlib import Path
 
 import pytest
 
-from heze_hub.config import EMBEDDED_DEFAULT, load_config
+from heze_hub.config import find_config, load_config
 from heze_hub.errors import ConfigError
 
 CONFIG = """\
@@ -26,6 +25,8 @@ kinds = ["policy", "interpretation"]
 [channels.rss]
 max_entries = 50
 """
+
+MINIMAL = '[channels.portal]\nmode = "static"\n\n[channels.rss]\n'
 
 
 @pytest.fixture(autouse=True)
@@ -47,18 +48,57 @@ def write(path: Path, text: str = CONFIG) -> Path:
 
 
 # --- where the configuration comes from ---------------------------------------------------------
-def test_embedded_default_when_no_file(clean_env: Path) -> None:
-    before = copy.deepcopy(EMBEDDED_DEFAULT)
+def test_no_file_is_an_error_pointing_to_hub_init(clean_env: Path) -> None:
+    """No channels.toml anywhere up the tree: the hub says so instead of guessing a second hub."""
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    message = str(caught.value)
+    assert "hub init" in message and str(clean_env) in message
+    assert not (clean_env / ".hub").exists()
+
+
+def test_walks_up_to_the_nearest_channels_toml(clean_env: Path) -> None:
+    """From a subfolder (cd examples) the nearest channels.toml above is the hub's, and the state
+    directory is resolved against that file, not the current folder."""
+    write(clean_env / "channels.toml")
+    deep = clean_env / "items" / "2026"
+    deep.mkdir(parents=True)
+    os.chdir(deep)
     config = load_config()
-    assert config.path is None
-    assert config.settings.channels == {"portal": {"mode": "static"}, "rss": {}}
+    assert config.path == (clean_env / "channels.toml").resolve()
+    assert config.state_dir == clean_env.resolve() / "state"
+    # A nearer file wins over one further up.
+    write(clean_env / "items" / "channels.toml", '[hub]\norg_code = "NEAR"\n')
+    assert find_config(None) == (clean_env / "items" / "channels.toml").absolute()
+    assert load_config().hub.org_code == "NEAR"
+
+
+def test_defaults_of_a_minimal_file(clean_env: Path) -> None:
+    write(clean_env / "channels.toml", "[channels.portal]\n")
+    config = load_config()
     assert config.hub.org_code == "371700"
     assert config.base_dir == clean_env.resolve()
     assert config.state_dir == clean_env.resolve() / ".hub"
     assert config.database_url == f"sqlite:///{clean_env.resolve() / '.hub' / 'hub.db'}"
     assert config.signing_key_path == clean_env.resolve() / ".hub" / "keys" / "hub.key"
     assert config.log_origin == "heze-hub/371700"
-    assert before == EMBEDDED_DEFAULT
+
+
+def test_toml_error_in_chinese_with_line(clean_env: Path) -> None:
+    write(clean_env / "channels.toml", "[hub]\norg_code = 371700/2\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    message = str(caught.value)
+    assert "第 2 行" in message and "TOML" in message
+    assert "Expected" not in message and "Invalid" not in message
+
+
+def test_setting_error_in_chinese(clean_env: Path) -> None:
+    write(clean_env / "channels.toml", '[hub]\norg_kode = "1"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert "hub.org_kode：未知设置" in str(caught.value)
+    assert "Extra inputs" not in str(caught.value)
 
 
 def test_channels_toml_in_cwd(clean_env: Path) -> None:
@@ -123,7 +163,8 @@ def test_env_overrides_hub_key(clean_env: Path, monkeypatch: pytest.MonkeyPatch)
     assert config.hub.public_url == "https://www.heze.gov.cn"  # the rest of [hub] stays
 
 
-def test_env_overrides_embedded_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_overrides_a_minimal_file(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(clean_env / "channels.toml", MINIMAL)
     monkeypatch.setenv("HUB_HUB__ORG_CODE", "371702")
     assert load_config().hub.org_code == "371702"
 
@@ -150,9 +191,10 @@ def test_env_overrides_channel_key(clean_env: Path, monkeypatch: pytest.MonkeyPa
     assert table["mode"] == "http"
 
 
-def test_env_secret_does_not_leak_into_the_embedded_default(
-    monkeypatch: pytest.MonkeyPatch,
+def test_env_secret_does_not_stay_in_the_channel_table(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    write(clean_env / "channels.toml", MINIMAL)
     monkeypatch.setenv("HUB_CHANNELS__PORTAL__TOKEN", "s3cr3t-token")
     assert load_config().settings.channels["portal"] == {"mode": "static", "token": "s3cr3t-token"}
     monkeypatch.delenv("HUB_CHANNELS__PORTAL__TOKEN")
@@ -175,9 +217,10 @@ def test_file_tables_are_the_file_alone(clean_env: Path, monkeypatch: pytest.Mon
     assert config.settings.channels["rss"]["token"] == "from-the-environment"
 
 
-def test_embedded_default_has_no_file_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_tables_hold_no_environment(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(clean_env / "channels.toml", MINIMAL)
     monkeypatch.setenv("HUB_CHANNELS__PORTAL__TOKEN", "from-the-environment")
-    assert load_config().file_tables == {}
+    assert load_config().file_tables == {"portal": {"mode": "static"}, "rss": {}}
 
 
 def test_invalid_toml(clean_env: Path) -> None:
@@ -217,7 +260,8 @@ def test_bad_org_code_refused(clean_env: Path) -> None:
     assert "org_code" in str(info.value)
 
 
-def test_bad_env_value_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_env_value_refused(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(clean_env / "channels.toml", MINIMAL)
     monkeypatch.setenv("HUB_HUB__ORG_CODE", "371 700")
     with pytest.raises(ConfigError) as info:
         load_config()
@@ -229,15 +273,14 @@ def test_bom_tolerated(clean_env: Path) -> None:
     assert load_config().hub.org_code == "MB2858123"
 
 
-@pytest.mark.parametrize("with_file", [True, False], ids=["file", "embedded-default"])
+@pytest.mark.parametrize("with_file", [True, False], ids=["file", "minimal-file"])
 def test_env_alone_does_not_switch_a_channel_on(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch, with_file: bool
 ) -> None:
     # channels.toml says which channels exist (DESIGN §6, §8); the environment only overrides
     # keys of them. A token left in a shell profile or a CI secret store must not, by itself,
     # create an enabled Weibo channel that publishes with default routing.
-    if with_file:
-        write(clean_env / "channels.toml")
+    write(clean_env / "channels.toml", CONFIG if with_file else MINIMAL)
     monkeypatch.setenv("HUB_CHANNELS__WEIBO__ACCESS_TOKEN", "2.00abcdef")
     try:
         config = load_config()

@@ -207,7 +207,7 @@ def held(sb: Sandbox, channel: str, cwd: Path, db: Path) -> Counter[str]:
         # An item counts where its page exists and the search index lists it.
         return Counter(e["index_no"] for e in index["items"]
                        if e["index_no"].rsplit("/", 1)[-1] in pages)
-    feed = (cwd / "public" / "feeds" / "feed.xml").read_text(encoding="utf-8")
+    feed = (cwd / "public" / "feed.xml").read_text(encoding="utf-8")
     return Counter(re.findall(r"urn:heze-hub:item:([^<\"]+)", feed))
 
 

@@ -32,16 +32,21 @@ ARTICLE_FIELDS = {
     "category", "topics", "kind", "summary", "body_html", "content_sha256", "interprets",
     "attachments",
 }
-# DESIGN §5.5: the standard column order of the 双公示 records.
+# DESIGN §5.5: the standard column order of the 双公示 records (second edition).
+PARTY_COLUMNS = [
+    "行政相对人名称", "行政相对人类别", "行政相对人代码_1", "行政相对人代码_2", "行政相对人代码_3",
+    "行政相对人代码_4", "行政相对人代码_5", "行政相对人代码_6", "法定代表人", "法定代表人证件类型",
+    "法定代表人证件号码", "证件类型", "证件号码",
+]
 PENALTY_COLUMNS = [
-    "行政相对人名称", "行政相对人类别", "统一社会信用代码", "法定代表人", "证件类型", "证件号码",
+    *PARTY_COLUMNS,
     "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据", "处罚类别", "处罚内容",
     "罚款金额（万元）", "没收违法所得、没收非法财物的金额（万元）", "暂扣或吊销证照名称及编号",
     "处罚决定日期", "处罚有效期", "公示截止期", "处罚机关", "处罚机关统一社会信用代码",
     "数据来源单位", "数据来源单位统一社会信用代码", "备注",
 ]
 LICENSE_COLUMNS = [
-    "行政相对人名称", "行政相对人类别", "统一社会信用代码", "法定代表人", "证件类型", "证件号码",
+    *PARTY_COLUMNS,
     "行政许可决定文书名称", "行政许可决定文书号", "许可类别", "许可证书名称", "许可编号",
     "许可内容", "许可决定日期", "有效期自", "有效期至", "许可机关", "许可机关统一社会信用代码",
     "当前状态", "数据来源单位", "数据来源单位统一社会信用代码", "备注",
@@ -176,7 +181,7 @@ def test_every_example_to_every_channel_of_the_sandbox(hub_run: HubRun, sb: Sand
     # Feeds: valid RSS and Atom, Chinese titles, one entry per item.
     titles = {r["title"] for r in result}
     for name in ("feed.xml", "atom.xml"):
-        feed = feedparser.parse((hub_run.cwd / "public" / "feeds" / name).read_bytes())
+        feed = feedparser.parse((hub_run.cwd / "public" / name).read_bytes())
         assert not feed.bozo, (name, feed.get("bozo_exception"))
         assert {e.title for e in feed.entries} == titles and len(feed.entries) == 10
 
@@ -185,7 +190,7 @@ def test_every_example_to_every_channel_of_the_sandbox(hub_run: HubRun, sb: Sand
     page08 = (pages / f"{index['08'].split('/')[1]}.html").read_text(encoding="utf-8")
     assert MASKED_ID in page08
     public = public_texts(hub_run, sb)
-    assert any(name.startswith("public/feeds/") for name in public)
+    assert "public/feed.xml" in public and "public/atom.xml" in public
     for needle in (FULL_ID, "张某某", "抄送"):
         leaks = [name for name, text in public.items() if needle in text]
         assert not leaks, (needle, leaks)
@@ -343,7 +348,7 @@ def test_credit_accepted_and_rejected_records(hub_run: HubRun, sb: Sandbox) -> N
 def test_credit_record_with_a_wrong_uscc_is_refused_before_sending(hub_run: HubRun,
                                                                   sb: Sandbox) -> None:
     configure(hub_run, sb)
-    bad = penalty_copy(hub_run.cwd / "bad.json", 统一社会信用代码="91371700MA3C4K2P19")
+    bad = penalty_copy(hub_run.cwd / "bad.json", 统一社会信用代码="91371700MA3C4K2P7U")
     proc = hub_run("publish", str(example("06")), str(bad), check=2)
     assert "bad.json" in proc.stderr and "credit.统一社会信用代码" in proc.stderr
     assert "未发送任何内容" in proc.stderr

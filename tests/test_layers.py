@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RANKS: dict[str, int] = {
     "heze_hub.errors": 0,
     "heze_hub.files": 0,
+    "heze_hub.tables": 0,
     "heze_hub.sandbox": 0,
     "heze_hub.config": 1,
     "heze_hub.receipts": 1,

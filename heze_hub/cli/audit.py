@@ -9,6 +9,9 @@ import click
 
 from heze_hub.cli.common import ExitStatus, open_hub, out
 
+#: A year as a clerk writes it: four digits (``--year 18`` is a typo, not the year 18).
+YEAR = click.IntRange(1949, 2100)
+
 
 def register(cli: click.Group) -> None:
     """Add ``audit`` and the ``report`` group to ``cli``."""
@@ -17,12 +20,12 @@ def register(cli: click.Group) -> None:
 
 
 @click.command()
-@click.option("--year", type=int, metavar="YYYY", help="核查的年度（默认今年）")
+@click.option("--year", type=YEAR, metavar="YYYY", help="核查的年度，四位数字（默认今年）")
 @click.option("--all", "show_met", is_flag=True, help="也列出符合的项目")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 数组输出全部核查结果")
 @click.pass_context
 def audit(ctx: click.Context, year: int | None, show_met: bool, as_json: bool) -> None:
-    """按 DESIGN §4 的规则逐条核查：时限、系列、解读、复文、投递状态。
+    """按政务公开规则逐条核查：时限、系列、解读、复文、投递状态。
 
     有不符合项时退出状态为 1。
     """
@@ -47,7 +50,7 @@ def report() -> None:
 
 
 @report.command()
-@click.option("--year", type=int, required=True, metavar="YYYY", help="报告年度")
+@click.option("--year", type=YEAR, required=True, metavar="YYYY", help="报告年度，四位数字")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 数组输出（每个单元格一个对象）")
 @click.pass_context
 def annual(ctx: click.Context, year: int, as_json: bool) -> None:

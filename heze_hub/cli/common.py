@@ -23,8 +23,9 @@ from heze_hub.files import writable_dir_problem
 from heze_hub.hub import Hub
 
 out = Console(highlight=False, soft_wrap=True)
-if not out.is_terminal:
-    # In a pipe or a log file nothing limits the width; don't truncate index numbers and URLs.
+if not out.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+    # In a pipe or a log file nothing limits the width (unless COLUMNS says so): tables keep
+    # their table layout there.
     out.width = 200
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -46,7 +47,34 @@ STATE_LABELS = {
     "failed": "失败",
     "unconfirmed": "待确认",
     "skipped": "不适用",
+    "posted": "已张贴",  # a bulletin-board notice confirmed posted (hub board confirm)
 }
+
+
+class StateChoice(click.ParamType):
+    """A delivery state written as its code (``published``) or as the label tables show
+    (``已发布``); a wrong value is told with both."""
+
+    name = "状态"
+
+    def __init__(self, codes: tuple[str, ...] | list[str]) -> None:
+        self.codes = tuple(codes)
+
+    def choices_text(self) -> str:
+        """Every state this option takes, code and label: ``published（已发布）、…``."""
+        return "、".join(f"{c}（{STATE_LABELS.get(c, c)}）" for c in self.codes)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "状态"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        for code in self.codes:
+            if text in (code, STATE_LABELS.get(code)):
+                return code
+        self.fail(f"“{text}”不是可选的状态；可选（代码或中文均可）：{self.choices_text()}",
+                  param, ctx)
 
 
 @contextmanager
@@ -62,6 +90,16 @@ def open_hub(ctx: click.Context, *, read_only: bool = False) -> Iterator[Hub]:
         yield hub
     finally:
         hub.close()
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A file as messages name it: relative to the current folder when it lies below it (as the
+    user typed it, most of the time), else absolute — the same form in every message."""
+    p = Path(path)
+    try:
+        return str(p.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(p.absolute())
 
 
 def outcome_dict(o: Outcome) -> dict[str, Any]:

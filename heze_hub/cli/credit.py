@@ -1,7 +1,9 @@
 """``hub credit``: 双公示 records for a provincial platform that only takes file uploads.
 
 ``hub credit export DIR`` writes the records waiting for upload as CSV in the standard column
-order; ``hub credit mark-uploaded`` records what the platform answered, as receipts.
+order of the second edition, headed by the channel's column map where a provincial template
+names columns differently; ``hub credit mark-uploaded`` records what the platform answered, as
+receipts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from sqlalchemy import select
 from heze_hub.cli.common import ExitStatus, open_hub, out
 from heze_hub.errors import InputError
 from heze_hub.items.credit_export import write_csv
-from heze_hub.items.credit_record import record_decision_number, record_type, wire_record
+from heze_hub.items.credit_fields import (
+    map_columns,
+    record_decision_number,
+    record_type,
+    wire_record,
+)
 from heze_hub.receipts.canonical import canonical_json, sha256_hex
 
 # A record the platform refused (failed) is not exported again: only a corrected item, which is
@@ -49,6 +56,22 @@ def _file_channels(hub: Any, only: str | None) -> list[str]:
     return names
 
 
+def _column_map(hub: Any, channel: str) -> dict[str, str]:
+    return dict(getattr(hub.channels[channel].settings, "columns", None) or {})
+
+
+def _one_column_map(hub: Any, channels: list[str]) -> dict[str, str]:
+    """The column map the exported files are headed by; the channels must agree on it."""
+    maps = {name: _column_map(hub, name) for name in channels}
+    first = maps[channels[0]]
+    if any(m != first for m in maps.values()):
+        raise InputError(
+            f"信用渠道 {'、'.join(channels)} 的列名映射（columns）不同，无法导出到同一组文件；"
+            "请用 --channel 逐个渠道导出到不同目录"
+        )
+    return first
+
+
 def _waiting(
     hub: Any, channels: list[str], index_nos: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
@@ -71,7 +94,9 @@ def export(ctx: click.Context, directory: Path, channel: str | None) -> None:
     """导出待上传的双公示记录（UTF-8 带 BOM 的 CSV，标准列顺序）。"""
 
     with open_hub(ctx) as hub:
-        rows = _waiting(hub, _file_channels(hub, channel))
+        channels = _file_channels(hub, channel)
+        column_map = _one_column_map(hub, channels)
+        rows = _waiting(hub, channels)
         by_type: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             item = hub.store.load_version(row["index_no"], row["version"])
@@ -80,7 +105,7 @@ def export(ctx: click.Context, directory: Path, channel: str | None) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         for rtype, records in sorted(by_type.items()):
             path = directory / f"{rtype}.csv"
-            count = write_csv(records, rtype, path)
+            count = write_csv(records, rtype, path, column_map)
             label = "行政许可" if rtype == "license" else "行政处罚"
             out.print(f"{label}：{count} 条 → {path}")
         if not by_type:
@@ -117,7 +142,8 @@ def mark_uploaded(ctx: click.Context, index_nos: tuple[str, ...], channel: str |
             finish_manually(
                 hub, row, item, status=status, remote_id=record_id, error=rejected,
                 note=f"人工上传（决定文书号 {record_decision_number(item.credit)}）",
-                payload_sha256=sha256_hex(canonical_json(wire_record(item.credit))),
+                payload_sha256=sha256_hex(canonical_json(map_columns(
+                    wire_record(item.credit), _column_map(hub, row["channel"])))),
             )
             done.append({"index_no": row["index_no"], "version": row["version"],
                          "channel": row["channel"], "status": status})

@@ -13,7 +13,10 @@ import click
 from rich.markup import escape
 
 from heze_hub.cli import audit as cli_audit
+from heze_hub.cli import board as cli_board
+from heze_hub.cli import click_zh
 from heze_hub.cli import credit as cli_credit
+from heze_hub.cli import init as cli_init
 from heze_hub.cli import publish as cli_publish
 from heze_hub.cli import receipts as cli_receipts
 from heze_hub.cli import sandbox as cli_sandbox
@@ -25,16 +28,20 @@ from heze_hub.errors import ConfigError, HubError, InputError
 
 log = logging.getLogger(__name__)
 
+# Click's own errors, help headings and usage lines in Chinese, before any command is built.
+click_zh.install()
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--config", "config", metavar="PATH", help="配置文件（默认 ./channels.toml 或 $HUB_CONFIG）"
+    "--config", "config", metavar="PATH",
+    help="配置文件（默认：$HUB_CONFIG，或当前目录及其上级目录中最近的 channels.toml）",
 )
 @click.option(
     "--server", metavar="URL",
     help="改为访问 hub serve 服务（publish、status、retry、receipts；令牌取自 $HUB_TOKEN）",
 )
-@click.version_option(package_name="heze_hub")
+@click.version_option(package_name="heze_hub", prog_name="hub")
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, server: str | None) -> None:
     """heze_hub 政务公开发布平台：一次提交，全渠道发布，回执可核验。"""
@@ -49,8 +56,11 @@ cli_receipts.register(cli)
 cli_sandbox.register(cli)
 cli_audit.register(cli)
 cli_credit.register(cli)
+cli_board.register(cli)
 cli_serve.register(cli)
 cli_users.register(cli)
+cli_init.register(cli)
+click_zh.translate_usage(cli)
 
 
 def main() -> None:
@@ -64,6 +74,17 @@ def main() -> None:
     except click.Abort:
         err.print("已取消。")
         sys.exit(ExitStatus.FAILED)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `hub` alone: the help is the answer, not an error.
+        click.echo(exc.format_message())
+        sys.exit(ExitStatus.SUCCESS)
+    except click.UsageError as exc:
+        # Click ends a few sentences with its own full stop ("缺少选项 '--year'.").
+        message = exc.format_message().removesuffix(".")
+        err.print(f"[red]错误[/]：{escape(message)}")
+        if exc.ctx is not None:
+            err.print(f"用 {exc.ctx.command_path} --help 查看用法。")
+        sys.exit(ExitStatus.BAD_INPUT)
     except click.ClickException as exc:
         err.print(f"[red]错误[/]：{escape(exc.format_message())}")
         sys.exit(ExitStatus.BAD_INPUT)

@@ -7,15 +7,21 @@ every delivery; ``channels`` lists the installed plugins and the configured chan
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from heze_hub.cli import remote
 from heze_hub.cli.common import (
@@ -27,12 +33,14 @@ from heze_hub.cli.common import (
     outcome_dict,
     outcome_line,
     show_problems,
+    shown_path,
 )
 from heze_hub.delivery import runs as delivery
 from heze_hub.delivery.outbox import Outcome
 from heze_hub.errors import ConfigError
 from heze_hub.hub import Hub
 from heze_hub.items.normalize import now
+from heze_hub.tables import Column, print_rows
 
 
 def register(cli: click.Group) -> None:
@@ -44,7 +52,8 @@ def register(cli: click.Group) -> None:
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--channel", "only", multiple=True, metavar="NAME", help="只发布到这些渠道")
-@click.option("--dry-run", is_flag=True, help="只校验并显示各渠道将收到的内容，不发送")
+@click.option("--dry-run", is_flag=True,
+              help="只校验，并说明每个渠道将做什么（新信息、新版本或内容未变化），不发送")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果")
 @click.pass_context
 def publish(
@@ -54,14 +63,19 @@ def publish(
     if remote.active(ctx) and not dry_run:
         remote.publish(ctx, files, as_json)
         return
-    with open_hub(ctx) as hub:
+    # A dry run reads the state and creates none (it may run where no hub has published yet).
+    with open_hub(ctx, read_only=dry_run) as hub:
         unknown = [c for c in only if c not in hub.channels]
         if unknown:
             raise ConfigError(
                 f"--channel：渠道 {'、'.join(unknown)} 未配置；已配置：{'、'.join(hub.channels)}"
             )
         prepared = hub.prepare(files, only)
+        if not as_json:
+            _show_notes(prepared)
         if dry_run:
+            if not as_json:
+                _warn_deadlines(hub, prepared)
             _dry_run(hub, prepared, only, as_json)
             return
         enabled = [
@@ -69,13 +83,21 @@ def publish(
         ]
         hub.preflight(enabled)
         _warn_deadlines(hub, prepared)
-        with _progress(len(prepared), as_json) as tick:
-            report = delivery.publish(hub, prepared, only=only, on_done=tick,
+        with _progress(len(prepared), as_json) as bar:
+            report = delivery.publish(hub, prepared, only=only, on_done=bar.done,
+                                      on_start=bar.start,
                                       submitter=delivery.Submitter(cli_user(), "cli"))
         _show_run(report, as_json)
         show_problems(report.problems)
         if report.failed:
             ctx.exit(ExitStatus.FAILED)
+
+
+def _show_notes(prepared: list[Any]) -> None:
+    """What normalization changed in each file (a rewritten 文号), so that the clerk sees it."""
+    for p in prepared:
+        for note in p.notes:
+            err.print(f"[cyan]提示[/]：{escape(shown_path(p.source))}：{escape(note)}")
 
 
 def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
@@ -91,7 +113,7 @@ def _warn_deadlines(hub: Hub, prepared: list[Any]) -> None:
         for w in gate_warnings(p.build("-", 0, stamp), stamp):
             shown += 1
             if shown <= _MAX_WARNINGS:
-                err.print(f"[yellow]提醒[/]：{escape(str(p.source))}：{escape(w)}")
+                err.print(f"[yellow]提醒[/]：{escape(shown_path(p.source))}：{escape(w)}")
     if shown > _MAX_WARNINGS:
         rest = shown - _MAX_WARNINGS
         err.print(f"[yellow]提醒[/]：另有 {rest} 条时限提醒未列出（hub audit 可查看全部）")
@@ -101,43 +123,95 @@ _MAX_WARNINGS = 20
 
 
 def _dry_run(hub: Hub, prepared: list[Any], only: tuple[str, ...], as_json: bool) -> None:
-    from heze_hub.delivery.routing import route
+    """What the run would do per file and channel, read from the store like the run itself."""
+    from heze_hub.delivery.preview import preview
 
-    result = []
-    for p in prepared:
-        item = p.build("（待分配）", 0, now())
-        entry: dict[str, Any] = {
-            "source": str(p.source),
-            "content_sha256": p.content_sha256,
-            "title": item.title,
-            "channels": {},
-        }
-        for name in route(hub.channels, item, only):
-            channel = hub.channels[name]
-            skip = channel.accepts(item)
-            entry["channels"][name] = {"skipped": skip} if skip else channel.render(item)
-        result.append(entry)
+    previews = preview(hub, prepared, only)
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        click.echo(json.dumps([
+            {
+                "source": p.source, "action": p.action, "index_no": p.item.index_no,
+                "version": p.item.version, "title": p.item.title,
+                "content_sha256": p.item.content_sha256,
+                "channels": {c.channel: {"sends": c.sends, "reason": c.reason,
+                                         "payload": c.payload} for c in p.channels},
+            }
+            for p in previews
+        ], ensure_ascii=False, indent=2, default=str))
         return
-    for entry in result:
-        out.print(f"[bold]{escape(entry['title'])}[/]（{escape(entry['source'])}）")
-        for name, payload in entry["channels"].items():
-            out.print(f"  [cyan]{name}[/] 将收到：")
-            out.print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
-    out.print("（试运行：未发送任何内容，未分配索引号）")
+    for p in previews:
+        what = {
+            "new": f"新信息，将分配索引号 {p.item.index_no}",
+            "version": f"将发布索引号 {p.item.index_no} 的第 {p.item.version} 版（内容已修改）",
+            "unchanged":
+                f"内容未变化（索引号 {p.item.index_no} 第 {p.item.version} 版），不重复发布",
+        }[p.action]
+        out.print(f"[bold]{escape(p.item.title)}[/]\n  {escape(shown_path(p.source))}\n"
+                  f"  {escape(what)}")
+        for c in p.channels:
+            if c.sends:
+                hint = _payload_hint(c.payload)
+                out.print(f"  [green]将发送[/] {escape(c.channel)}{escape(hint)}")
+            else:
+                out.print(f"  [dim]不发送[/] {escape(c.channel)}：{escape(c.reason or '')}")
+        if not p.channels:
+            out.print("  [yellow]没有渠道接收这条信息[/]"
+                      "（检查 channels.toml 的路由或信息文件的 channels 字段）")
+    sends = sum(c.sends for p in previews for c in p.channels)
+    out.print(f"（试运行：未发送任何内容；实际运行将有 {sends} 个投递。"
+              "加 --json 可查看各渠道将收到的完整内容）")
+
+
+def _payload_hint(payload: Any) -> str:
+    """A short line of what a channel would receive: its link or title, not the whole payload."""
+    if not isinstance(payload, dict):
+        return ""
+    for key in ("url", "content_source_url", "page", "path"):
+        value = payload.get(key)
+        if isinstance(value, str) and value:
+            return f"：{value}"
+    title = payload.get("title") or payload.get("status")
+    return f"：{title}" if isinstance(title, str) else ""
+
+
+class _Progress:
+    """The progress bar of a run: the known number of deliveries, and which channels the run is
+    still waiting for (a slow one, such as WeChat polling its publish status, shows there)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.left: dict[str, int] = {}
+
+    def start(self, per_channel: dict[str, int]) -> None:
+        """Show the bar once the run knows its total (never "0/?")."""
+        self.left = dict(per_channel)
+        if self.progress is not None:
+            self.task = self.progress.add_task("发布中", total=sum(per_channel.values()),
+                                               waiting=self._waiting())
+
+    def done(self, o: Outcome) -> None:
+        if self.progress is None or self.task is None:
+            return
+        if self.left.get(o.channel):
+            self.left[o.channel] -= 1
+        self.progress.update(self.task, advance=1, waiting=self._waiting())
+
+    def _waiting(self) -> str:
+        busy = [f"{name} {n}" for name, n in self.left.items() if n]
+        return ("等待：" + "、".join(busy)) if busy else ""
 
 
 @contextmanager
-def _progress(total_items: int, quiet: bool) -> Iterator[Callable[[Outcome], None]]:
+def _progress(total_items: int, quiet: bool) -> Iterator[_Progress]:
     if quiet or not err.is_terminal or total_items < 2:
-        yield lambda _o: None
+        yield _Progress(None)
         return
     with Progress(
-        TextColumn("发布中"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+        TextColumn("发布中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("[dim]{task.fields[waiting]}"), console=err, transient=True,
     ) as progress:
-        task = progress.add_task("deliveries", total=None)
-        yield lambda _o: progress.advance(task)
+        yield _Progress(progress)
 
 
 def _show_run(report: delivery.RunReport, as_json: bool) -> None:
@@ -225,18 +299,19 @@ def channels(ctx: click.Context, check: bool, as_json: bool) -> None:
                       for p in plugins if p["plugin"] not in used]
             click.echo(json.dumps(rows + unused, ensure_ascii=False, indent=2))
         else:
-            table = Table("插件", "名称", "来源", title="已安装的渠道插件")
-            for p in plugins:
-                table.add_row(p["plugin"], p["title"], p["module"])
-            out.print(table)
-            table = Table("渠道", "插件", "启用", "状态", title="已配置的渠道")
+            print_rows(out, [Column("插件"), Column("名称", "text"), Column("来源")],
+                       [[escape(p["plugin"]), escape(p["title"]), escape(p["module"])]
+                        for p in plugins], title="已安装的渠道插件")
+            channel_rows = []
             for r in rows:
                 state = (
                     "；".join(r["problems"])
                     if r["problems"]
                     else (("正常" if check else "配置完整") if r["enabled"] else "—")
                 )
-                table.add_row(r["channel"], r["plugin"], "是" if r["enabled"] else "否", state)
-            out.print(table)
+                channel_rows.append([escape(r["channel"]), escape(r["plugin"]),
+                                     "是" if r["enabled"] else "否", escape(state)])
+            print_rows(out, [Column("渠道"), Column("插件"), Column("启用"),
+                             Column("状态", "text")], channel_rows, title="已配置的渠道")
         if any(r["problems"] for r in rows):
             ctx.exit(ExitStatus.FAILED)

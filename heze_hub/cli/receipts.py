@@ -12,12 +12,26 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from heze_hub.cli import remote
-from heze_hub.cli.common import STATE_LABELS, ExitStatus, open_hub, out, state_is_writable
+from heze_hub.cli.common import (
+    STATE_LABELS,
+    ExitStatus,
+    StateChoice,
+    open_hub,
+    out,
+    state_is_writable,
+)
 from heze_hub.errors import InputError, describe_os_error
-from heze_hub.store.receipts import FINISHED, ReceiptFilter, list_receipts
+from heze_hub.store.receipts import RECEIPT_STATUSES, ReceiptFilter, list_receipts
+from heze_hub.tables import Column, print_rows
+
+#: ``hub receipts``: identifiers and times whole, the note wraps (records when too wide).
+RECEIPT_COLUMNS = [
+    Column("序号", justify="right"), Column("索引号"), Column("版本", justify="right"),
+    Column("渠道"), Column("状态"), Column("完成时间"), Column("链接或远端编号"),
+    Column("说明", "text"),
+]
 
 
 def register(cli: click.Group) -> None:
@@ -27,11 +41,14 @@ def register(cli: click.Group) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--index-no")
-@click.option("--channel")
-@click.option("--status", type=click.Choice(FINISHED))
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--index-no", metavar="索引号", help="只列出这条信息的回执")
+@click.option("--channel", metavar="NAME", help="只列出这个渠道的回执")
+@click.option("--status", type=StateChoice(RECEIPT_STATUSES),
+              help="只列出这个状态的回执：" + "、".join(
+                  f"{c}（{STATE_LABELS.get(c, c)}）" for c in RECEIPT_STATUSES))
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="日期",
+              help="只列出这天及以后完成的回执，例如 2026-11-26")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 数组输出")
 @click.pass_context
 def receipts(
     ctx: click.Context,
@@ -54,19 +71,19 @@ def receipts(
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("序号", "索引号", "版本", "渠道", "状态", "完成时间", "远端编号/链接", "说明")
-    for r in rows:
-        table.add_row(
+    print_rows(out, RECEIPT_COLUMNS, [
+        [
             str(r["seq"]),
-            r["index_no"],
+            escape(r["index_no"]),
             str(r["version"]),
-            r["channel"],
+            escape(r["channel"]),
             STATE_LABELS.get(r["status"], r["status"]),
-            r["finished_at"][:19],
-            r["url"] or r["remote_id"] or "",
-            r["error"] or r.get("note") or "",
-        )
-    out.print(table)
+            r["finished_at"][:19].replace("T", " "),
+            escape(r["url"] or r["remote_id"] or ""),
+            escape(r["error"] or r.get("note") or ""),
+        ]
+        for r in rows
+    ])
     out.print(f"共 {len(rows)} 条回执")
 
 

@@ -13,7 +13,9 @@ def register(cli: click.Group) -> None:
     cli.add_command(sandbox)
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+# Options, --help included, go to the sandbox's own parser (its usage and errors are Chinese too).
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                 "help_option_names": []})
 @click.pass_context
 def sandbox(ctx: click.Context) -> None:
     """启动门户 CMS、微信、微博、信用平台、12345热线的本地模拟服务（可注入故障），写出沙盒配置。

@@ -6,7 +6,6 @@ import json
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from heze_hub.cli import common, remote
 from heze_hub.cli.common import (
@@ -19,6 +18,13 @@ from heze_hub.cli.common import (
 from heze_hub.delivery import runs as delivery
 from heze_hub.errors import InputError
 from heze_hub.items.normalize import now
+from heze_hub.tables import Column, print_rows
+
+#: ``hub status``: identifiers whole, the title wraps (record layout when even that is too wide).
+STATUS_COLUMNS = [
+    Column("索引号"), Column("版本", justify="right"), Column("标题", "text"), Column("渠道"),
+    Column("状态"), Column("尝试", justify="right"), Column("链接或编号"),
+]
 
 
 def register(cli: click.Group) -> None:
@@ -57,18 +63,23 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2))
             return
-        table = Table("索引号", "版本", "标题", "渠道", "状态", "尝试", "结果")
-        for r in data:
-            table.add_row(
-                r["index_no"],
+        print_rows(out, STATUS_COLUMNS, [
+            [
+                escape(r["index_no"]),
                 str(r["version"]),
-                r["title"][:30],
-                r["channel"],
+                escape(r["title"]),
+                escape(r["channel"]),
                 STATE_LABELS.get(r["status"], r["status"]),
                 str(r["attempts"]),
-                r["url"] or r["error"] or "",
-            )
-        out.print(table)
+                escape(r["url"] or r.get("remote_id") or ""),
+            ]
+            for r in data
+        ])
+        for r in data:
+            if r["error"]:
+                color = "red" if r["status"] == "failed" else "yellow"
+                out.print(f"[{color}]{STATE_LABELS.get(r['status'], r['status'])}[/]："
+                          f"{escape(r['index_no'])} {escape(r['channel'])}：{escape(r['error'])}")
         for r in data:
             if r["deadline"] and r["deadline"]["state"] != "ok":
                 color = "red" if r["deadline"]["state"] == "overdue" else "yellow"

@@ -90,6 +90,10 @@ class HubInfo:
     latest_published: Callable[[str, int], list[NormalizedItem]] | None = None
     load_version: Callable[[str, int], NormalizedItem | None] | None = None
 
+    #: The organisation's name and 政府网站标识码 (``[hub] name``, ``site_code``), for pages.
+    org_name: str = ""
+    site_code: str = ""
+
     def listings(self, channel: str, with_search: bool = False) -> Iterable[Listing]:
         """What listings need of each item published on ``channel``, streamed if the store can."""
         if self.published_listings is not None:

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from heze_hub.delivery import hookspecs
 from heze_hub.delivery.channel import Channel, HubInfo
-from heze_hub.errors import ConfigError
+from heze_hub.errors import ConfigError, describe_setting_error
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,8 @@ def build_channels(
             settings = channel_type.settings_model.model_validate(table)
         except ValidationError as exc:
             lines = [
-                f"  [channels.{name}] {'.'.join(str(p) for p in e['loc'])}：{e['msg']}"
+                f"  [channels.{name}] {'.'.join(str(p) for p in e['loc'])}："
+                f"{describe_setting_error(e)}"
                 for e in exc.errors()
             ]
             raise ConfigError(f"{source}：渠道配置有误\n" + "\n".join(lines)) from None

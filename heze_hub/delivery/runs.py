@@ -83,15 +83,18 @@ def publish(
     *,
     only: tuple[str, ...] = (),
     on_done: Callable[[Outcome], None] | None = None,
+    on_start: Callable[[dict[str, int]], None] | None = None,
     submitter: Submitter | None = None,
 ) -> RunReport:
     """Record the whole batch in the outbox, then fan its deliveries out concurrently.
 
     Every item and delivery of the batch is recorded in one transaction before the first one is
     sent, so a process killed at any point leaves nothing that ``hub retry`` does not know of.
+    ``on_start`` learns how many deliveries each channel is about to run (a progress bar's
+    total), ``on_done`` each outcome as it comes.
     """
     report = RunReport(items=register(hub, prepared, only=only, submitter=submitter))
-    deliver(hub, report, on_done=on_done)
+    deliver(hub, report, on_done=on_done, on_start=on_start)
     return report
 
 
@@ -124,12 +127,20 @@ def register(
 
 
 def deliver(
-    hub: Runtime, report: RunReport, *, on_done: Callable[[Outcome], None] | None = None
+    hub: Runtime, report: RunReport, *, on_done: Callable[[Outcome], None] | None = None,
+    on_start: Callable[[dict[str, int]], None] | None = None,
 ) -> None:
     """Carry out the deliveries of ``report.items`` (registered by :func:`register`), sign the
-    log and finish the channels used; outcomes and problems go into ``report``."""
+    log and finish the channels used; outcomes and problems go into ``report``. ``on_start``
+    learns how many deliveries each channel is about to run (a progress bar's total)."""
     futures: list[Future[Outcome]] = []
     used: set[str] = set()
+    if on_start is not None:
+        per_channel: dict[str, int] = {}
+        for reg in report.items:
+            for row in reg.to_run:
+                per_channel[row["channel"]] = per_channel.get(row["channel"], 0) + 1
+        on_start(per_channel)
     with _interrupted_after_sending(hub), Deliverer(hub, on_done=on_done) as deliverer:
         for reg in report.items:
             for row in reg.to_run:

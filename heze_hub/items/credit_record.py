@@ -1,12 +1,16 @@
-"""双公示 records: the schema, the checks made when an item file is loaded, the public form.
+"""双公示 records: the checks made when an item file is loaded.
 
 A record is the item file's ``credit`` table (DESIGN §2): ``type`` (``license`` or ``penalty``)
-and the 双公示 standard field names of DESIGN §5.5 as keys. :func:`parse_credit_record` checks it
-before anything is sent and returns the normalized record that the credit channel sends and the
-CSV export writes:
+and the 双公示 standard field names of DESIGN §5.5 as keys (the columns, their allowed values and
+the readers of a normalized record are in :mod:`heze_hub.items.credit_fields`).
+:func:`parse_credit_record` checks it before anything is sent and returns the normalized record
+that the credit channel sends and the CSV export writes:
 
 - keys in the standard order, ``type`` first; absent or empty optional fields are left out;
-- text stripped; identifiers upper-cased; 处罚类别 joined by ``;``;
+  the party's USCC keeps the name the item wrote (``统一社会信用代码``, the first edition's, or
+  ``行政相对人代码_1``), so that an unchanged first-edition file keeps its content hash;
+- text stripped; identifiers upper-cased (an organisation code also loses its ``-``);
+  处罚类别 joined by ``;``;
 - dates as ``YYYY-MM-DD`` strings (``有效期至`` may be written ``长期``: it becomes
   ``2099-12-31``, the standard's "long-term");
 - amounts (万元) as JSON numbers — ``int`` when whole, else ``float``. They are exact: at most 6
@@ -18,8 +22,11 @@ Which fields are required follows the 双公示 data standard (``REQUIRED``): th
 decision (文书号, date, category, content), the deciding authority and the data source with their
 USCCs; for a licence its validity and 当前状态; for a penalty the facts, the legal basis and
 处罚有效期 (公示截止期 is optional). Some fields depend on others: an organisation or a 个体工商户
-needs 统一社会信用代码 and 法定代表人; a natural person needs 证件类型 and 证件号码 and has neither
-USCC nor 法定代表人; a 罚款 needs 罚款金额 (> 0), a 没收 its amount, a 暂扣/吊销 the 证照.
+needs 法定代表人 and 行政相对人代码_1 (its USCC) unless one of 行政相对人代码_2…_6 is given; a
+natural person needs 证件类型 and 证件号码 and has no party code, no 法定代表人 and no document of
+one; a document type goes with its number; a 罚款 needs 罚款金额 (> 0), a 没收 its amount, a
+暂扣/吊销 the 证照. Every USCC passes GB 32100 and its embedded organisation code GB 11714; a
+行政相对人代码_3 (组织机构代码) passes GB 11714 and, beside a USCC, equals its positions 9–17.
 """
 
 from __future__ import annotations
@@ -33,73 +40,53 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from heze_hub.errors import InputError
-from heze_hub.items.identifiers import id_number_problem, uscc_problem
-from heze_hub.items.masking import mask_personal_data
-
-RECORD_TYPES = ("license", "penalty")
-
-#: Standard field order of DESIGN §5.5 — the wire keys and the CSV columns.
-LICENSE_FIELDS: tuple[str, ...] = (
-    "行政相对人名称", "行政相对人类别", "统一社会信用代码", "法定代表人", "证件类型", "证件号码",
-    "行政许可决定文书名称", "行政许可决定文书号", "许可类别", "许可证书名称", "许可编号",
-    "许可内容", "许可决定日期", "有效期自", "有效期至", "许可机关", "许可机关统一社会信用代码",
-    "当前状态", "数据来源单位", "数据来源单位统一社会信用代码", "备注",
+from heze_hub.items.credit_fields import (
+    AMOUNT_FIELDS,
+    CONFISCATION_FIELD,
+    DATE_FIELDS,
+    DECISION_DATE_FIELD,
+    FIELDS,
+    FINE_FIELD,
+    GB11643_ID_TYPES,
+    ID_TYPE_ALIASES,
+    ID_TYPES,
+    LICENSE_CATEGORIES,
+    LICENSE_FIELDS,
+    LICENSE_STATES,
+    LONG_TERM,
+    OLD_NAMES,
+    ORG_CODE,
+    ORGANISATIONS,
+    PARTY_CODE_NAMES,
+    PARTY_CODES,
+    PARTY_USCC,
+    PENALTY_CATEGORIES,
+    PENALTY_FIELDS,
+    RECORD_TYPES,
+    REP_ID_NUMBER,
+    REP_ID_TYPE,
+    REQUIRED,
+    SUBJECT_TYPES,
+    USCC_FIELDS,
+    amount_json,
+    format_amount,
+    mask_id_number,
+    public_record,
+    record_decision_date,
+    record_decision_number,
+    record_type,
+    wire_record,
 )
-PENALTY_FIELDS: tuple[str, ...] = (
-    "行政相对人名称", "行政相对人类别", "统一社会信用代码", "法定代表人", "证件类型", "证件号码",
-    "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据", "处罚类别", "处罚内容",
-    "罚款金额（万元）", "没收违法所得、没收非法财物的金额（万元）", "暂扣或吊销证照名称及编号",
-    "处罚决定日期", "处罚有效期", "公示截止期", "处罚机关", "处罚机关统一社会信用代码",
-    "数据来源单位", "数据来源单位统一社会信用代码", "备注",
-)
-FIELDS: dict[str, tuple[str, ...]] = {"license": LICENSE_FIELDS, "penalty": PENALTY_FIELDS}
+from heze_hub.items.identifiers import id_number_problem, org_code_problem, uscc_problem
 
-DECISION_NUMBER_FIELD = {"license": "行政许可决定文书号", "penalty": "行政处罚决定书文号"}
-DECISION_DATE_FIELD = {"license": "许可决定日期", "penalty": "处罚决定日期"}
+# The readers of a normalized record lived here before credit_fields held them; older callers
+# still import them from here.
+__all__ = [
+    "LICENSE_FIELDS", "PENALTY_FIELDS", "RECORD_TYPES", "format_amount", "mask_id_number",
+    "parse_credit_record", "public_record", "record_decision_date", "record_decision_number",
+    "record_type", "wire_record",
+]
 
-_COMMON_REQUIRED = (
-    "行政相对人名称", "行政相对人类别", "数据来源单位", "数据来源单位统一社会信用代码",
-)
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "license": (
-        *_COMMON_REQUIRED, "行政许可决定文书名称", "行政许可决定文书号", "许可类别", "许可内容",
-        "许可决定日期", "有效期自", "有效期至", "许可机关", "许可机关统一社会信用代码", "当前状态",
-    ),
-    "penalty": (
-        *_COMMON_REQUIRED, "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据", "处罚类别",
-        "处罚内容", "处罚决定日期", "处罚有效期", "处罚机关", "处罚机关统一社会信用代码",
-    ),
-}
-
-SUBJECT_TYPES = ("法人及非法人组织", "自然人", "个体工商户")
-LICENSE_CATEGORIES = ("普通", "特许", "认可", "核准", "登记", "其他")
-#: 行政处罚法 (2021) art. 9, in the wording of the 双公示 standard.
-PENALTY_CATEGORIES = (
-    "警告", "罚款", "没收违法所得", "没收非法财物", "责令停产停业", "暂扣或者吊销许可证",
-    "暂扣或者吊销执照", "行政拘留", "通报批评", "降低资质等级", "限制开展生产经营活动", "责令关闭",
-    "限制从业", "其他",
-)
-LICENSE_STATES = ("有效", "无效")
-ID_TYPES = (
-    "身份证", "护照", "港澳居民来往内地通行证", "台湾居民来往大陆通行证", "港澳台居民居住证",
-    "外国人永久居留身份证", "其他",
-)
-_ID_TYPE_ALIASES = {"居民身份证": "身份证"}
-# Document types whose numbers are 18-character GB 11643 numbers with a check character.
-_GB11643_ID_TYPES = ("身份证", "港澳台居民居住证")
-
-FINE_FIELD = "罚款金额（万元）"
-CONFISCATION_FIELD = "没收违法所得、没收非法财物的金额（万元）"
-AMOUNT_FIELDS = (FINE_FIELD, CONFISCATION_FIELD)
-DATE_FIELDS = {
-    "license": ("许可决定日期", "有效期自", "有效期至"),
-    "penalty": ("处罚决定日期", "处罚有效期", "公示截止期"),
-}
-USCC_FIELDS = {
-    "license": ("统一社会信用代码", "许可机关统一社会信用代码", "数据来源单位统一社会信用代码"),
-    "penalty": ("统一社会信用代码", "处罚机关统一社会信用代码", "数据来源单位统一社会信用代码"),
-}
-LONG_TERM = "2099-12-31"
 _MAX_AMOUNT = Decimal(10) ** 9
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CATEGORY_SPLIT = re.compile(r"[、;；]")
@@ -151,22 +138,34 @@ class _RecordParser:
         self.values: dict[str, Any] = {}
         self.dates: dict[str, date] = {}
         self.categories: set[str] | None = None  # 处罚类别, once known to be valid
+        # A second-edition column the item wrote under its first-edition name: problems name the
+        # field as written, and the normalized record keeps that name.
+        self.written: dict[str, str] = {}
 
     def problem(self, name: str, rule: str) -> None:
-        self.problems.append((name, rule))
+        self.problems.append((self.written.get(name, name), rule))
 
     def parse(self) -> dict[str, Any]:
         fields = FIELDS[self.rtype]
         for key in self.raw:
-            if key != "type" and key not in fields:
+            if key != "type" and key not in fields and key not in OLD_NAMES:
                 close = difflib.get_close_matches(str(key), fields, n=1, cutoff=0.6)
                 hint = f"，是否应为“{close[0]}”？" if close else ""
                 kind_cn = "行政许可" if self.rtype == "license" else "行政处罚"
                 self.problem(str(key), f"不是{kind_cn}记录的标准字段{hint}")
 
+        raw = dict(self.raw)
+        for old, new in OLD_NAMES.items():
+            if not _filled(raw.get(old)):
+                continue
+            if _filled(raw.get(new)):
+                self.problem(old, f"是{new}的旧名（第一版标准），二者只能填写一个")
+            else:
+                raw[new] = raw[old]
+                self.written[new] = old
         for name in fields:
-            value = self.raw.get(name)
-            if value is None or (isinstance(value, str) and not value.strip()):
+            value = raw.get(name)
+            if not _filled(value):
                 continue
             if name in AMOUNT_FIELDS:
                 self._amount(name, value)
@@ -180,18 +179,16 @@ class _RecordParser:
         self._required()
         self._subject()
         self._enumerations()
-        for name in USCC_FIELDS[self.rtype]:
-            if name in self.values:
-                code = self.values[name] = self.values[name].upper()
-                why = uscc_problem(code)
-                if why:
-                    self.problem(name, f"{why}（{code}）")
+        self._codes()
         if self.categories is not None:
             self._penalty_consistency(self.categories)
         self._date_order()
         # Report in the standard field order; unknown keys (index -1) first.
-        self.problems.sort(key=lambda p: fields.index(p[0]) if p[0] in fields else -1)
-        return {"type": self.rtype, **{n: self.values[n] for n in fields if n in self.values}}
+        standard = {**{old: new for new, old in self.written.items()}, **OLD_NAMES}
+        self.problems.sort(key=lambda p: fields.index(standard.get(p[0], p[0]))
+                           if standard.get(p[0], p[0]) in fields else -1)
+        return {"type": self.rtype, **{self.written.get(n, n): self.values[n]
+                                       for n in fields if n in self.values}}
 
     # -- value parsers ----------------------------------------------------------------------
     def _date(self, name: str, value: Any) -> None:
@@ -251,29 +248,69 @@ class _RecordParser:
             for name in ("证件类型", "证件号码"):
                 if name not in self.values:
                     self.problem(name, "行政相对人为自然人时必填")
-            for name in ("统一社会信用代码", "法定代表人"):
+            for name in (*PARTY_CODES, "法定代表人", REP_ID_TYPE, REP_ID_NUMBER):
                 if name in self.values:
                     self.problem(name, "行政相对人为自然人时不应填写")
-        elif subject in ("法人及非法人组织", "个体工商户"):
-            for name in ("统一社会信用代码", "法定代表人"):
-                if name not in self.values:
-                    self.problem(name, f"行政相对人为{subject}时必填")
-            if ("证件类型" in self.values) != ("证件号码" in self.values):
-                missing = "证件号码" if "证件类型" in self.values else "证件类型"
-                self.problem(missing, "证件类型与证件号码应同时填写")
+        elif subject in ORGANISATIONS:
+            if "法定代表人" not in self.values and not self._has_problem("法定代表人"):
+                self.problem("法定代表人", f"行政相对人为{subject}时必填")
+            if not any(c in self.values or self._has_problem(c) for c in PARTY_CODES):
+                self.problem(PARTY_USCC, f"行政相对人为{subject}时必填（统一社会信用代码；"
+                                         "没有统一社会信用代码时填写行政相对人代码_2至_6之一）")
+            self._pair("证件类型", "证件号码")
+            self._pair(REP_ID_TYPE, REP_ID_NUMBER)
+        self._document("证件类型", "证件号码")
+        self._document(REP_ID_TYPE, REP_ID_NUMBER)
 
-        id_type = self.values.get("证件类型")
+    def _has_problem(self, name: str) -> bool:
+        written = self.written.get(name, name)
+        return any(p[0] == written for p in self.problems)
+
+    def _pair(self, type_name: str, number_name: str) -> None:
+        if (type_name in self.values) != (number_name in self.values):
+            missing = number_name if type_name in self.values else type_name
+            self.problem(missing, f"{type_name}与{number_name}应同时填写")
+
+    def _document(self, type_name: str, number_name: str) -> None:
+        """A document type from the list; a GB 11643 number where the type has one."""
+        id_type = self.values.get(type_name)
         if id_type is None:
             return
-        id_type = self.values["证件类型"] = _ID_TYPE_ALIASES.get(id_type, id_type)
+        id_type = self.values[type_name] = ID_TYPE_ALIASES.get(id_type, id_type)
         if id_type not in ID_TYPES:
-            self.problem("证件类型", _one_of(id_type, ID_TYPES))
-        number = self.values.get("证件号码")
-        if number is not None and id_type in _GB11643_ID_TYPES:
-            number = self.values["证件号码"] = number.upper()
+            self.problem(type_name, _one_of(id_type, ID_TYPES))
+        number = self.values.get(number_name)
+        if number is not None and id_type in GB11643_ID_TYPES:
+            number = self.values[number_name] = number.upper()
             why = id_number_problem(number, today=self.today)
             if why:
-                self.problem("证件号码", f"{why}（{id_type}号码，GB 11643）")
+                self.problem(number_name, f"{why}（{id_type}号码，GB 11643）")
+
+    def _codes(self) -> None:
+        """USCCs (GB 32100 with the embedded GB 11714 code), the party's other codes."""
+        for name in USCC_FIELDS[self.rtype]:
+            if name in self.values:
+                code = self.values[name] = self.values[name].upper()
+                why = uscc_problem(code)
+                if why:
+                    self.problem(name, f"{why}（{code}）")
+        for name in PARTY_CODES[1:]:
+            if name in self.values:
+                code = self.values[name] = self.values[name].upper()
+                if any(c.isspace() for c in code):
+                    self.problem(name, f"{PARTY_CODE_NAMES[name]}不应含有空白字符：“{code}”")
+        org = self.values.get(ORG_CODE)
+        if org is None:
+            return
+        # Often written 8 + "-" + check, as on the old certificates; the standard's form is 9.
+        org = self.values[ORG_CODE] = org.replace("-", "")
+        why = org_code_problem(org)
+        uscc = self.values.get(PARTY_USCC)
+        if why:
+            self.problem(ORG_CODE, f"组织机构代码{why}（{org}）")
+        elif uscc and uscc_problem(uscc) is None and uscc[8:17] != org:
+            self.problem(ORG_CODE, f"组织机构代码 {org} 与统一社会信用代码第9至17位"
+                                   f"“{uscc[8:17]}”不一致")
 
     def _enumerations(self) -> None:
         checks = {"行政相对人类别": SUBJECT_TYPES}
@@ -331,69 +368,5 @@ def _one_of(value: str, allowed: tuple[str, ...]) -> str:
     return f"“{value}”不是允许的值，应为：{' / '.join(allowed)}"
 
 
-def amount_json(amount: Decimal) -> int | float:
-    """An exact amount as a JSON number: ``int`` when whole, else the equal ``float``."""
-    if amount == amount.to_integral_value():
-        return int(amount)
-    return float(amount)
-
-
-def format_amount(value: int | float) -> str:
-    """An amount of a normalized record in plain decimal notation (``20``, ``0.00005``)."""
-    text = format(Decimal(repr(value)), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
-
-
-# -- reading a normalized record --------------------------------------------------------------
-def record_type(record: Mapping[str, Any]) -> str:
-    """``license`` or ``penalty``."""
-    return record["type"]
-
-
-def record_decision_number(record: Mapping[str, Any]) -> str:
-    """The decision's document number (行政许可决定文书号 / 行政处罚决定书文号)."""
-    return record[DECISION_NUMBER_FIELD[record["type"]]]
-
-
-def record_decision_date(record: Mapping[str, Any]) -> date:
-    """The decision date (许可决定日期 / 处罚决定日期), from which the 7-working-day limit runs."""
-    return date.fromisoformat(record[DECISION_DATE_FIELD[record["type"]]])
-
-
-def wire_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record as the credit platform receives it: standard keys only, without ``type``."""
-    return {k: v for k, v in record.items() if k != "type"}
-
-
-def mask_id_number(number: str) -> str:
-    """Mask a document number for public display.
-
-    An 18-character number keeps its first 6 and last 4 characters (``371702********123X``); a
-    shorter one (a passport, a permit) keeps its first and last 2, and one of 4 or fewer
-    characters is masked whole.
-    """
-    if len(number) == 18:
-        return f"{number[:6]}{'*' * 8}{number[-4:]}"
-    if len(number) <= 4:
-        return "*" * len(number)
-    return f"{number[:2]}{'*' * (len(number) - 4)}{number[-2:]}"
-
-
-def public_record(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record as any public rendering (portal, feeds, WeChat, Weibo) may show it.
-
-    证件号码 is masked whatever the subject type; every other text value goes through the hub's
-    personal-data masking, so an ID or mobile number written into 违法事实 or 备注 is masked too.
-    """
-    codes = USCC_FIELDS[record["type"]]  # organisations' codes are public by law
-    public: dict[str, Any] = {}
-    for key, value in record.items():
-        if key == "证件号码":
-            public[key] = mask_id_number(value)
-        elif isinstance(value, str) and key != "type" and key not in codes:
-            public[key] = mask_personal_data(value)
-        else:
-            public[key] = value
-    return public
+def _filled(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())

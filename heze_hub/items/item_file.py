@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from heze_hub.items.labels import code_of
 from heze_hub.items.messages import codepoint, loose_date, not_a_date, show
 from heze_hub.items.model import Category, Disclosure, Kind
 from heze_hub.items.render import SUMMARY_LIMIT, body_problem
@@ -97,6 +98,12 @@ class ItemFile(BaseModel):
     major: bool = False
     body: str = ""
 
+    @field_validator("kind", "category", "disclosure", mode="before")
+    @classmethod
+    def _label_to_code(cls, value: Any, info: ValidationInfo) -> Any:
+        # Tables show 通知, 服务公开, 主动公开: the clerk may write those as well as the codes.
+        return code_of(str(info.field_name), value)
+
     @field_validator("topics", "redact", "channels", "boards")
     @classmethod
     def _no_blank_entries(cls, value: list[str] | None) -> list[str] | None:
@@ -161,7 +168,7 @@ class ItemFile(BaseModel):
         if value > latest:
             raise ValueError(
                 f"成文日期 {value.isoformat()} 晚于明天（{latest.isoformat()}）："
-                "文件不能在将来成文，请检查年份（DESIGN §2）"
+                "文件不能在将来成文，请检查年份"
             )
         return value
 

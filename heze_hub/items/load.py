@@ -37,6 +37,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from heze_hub.errors import InputError, describe_os_error
+from heze_hub.items.file_kinds import non_text_kind
 from heze_hub.items.item_file import ItemFile
 from heze_hub.items.json_syntax import parse_json
 from heze_hub.items.messages import SURROGATE, explain, first_field, show_path
@@ -52,6 +53,8 @@ class LoadedItem(BaseModel):
 
     path: Path
     fields: ItemFile
+    #: The file as messages name it: as the user wrote it (the path above is resolved).
+    where: str = ""
 
 
 def load_item(path: Path) -> LoadedItem:
@@ -97,11 +100,16 @@ def load_item(path: Path) -> LoadedItem:
             f"{MAX_FILE_BYTES // 1024 // 1024} MiB；大文件请作为附件（attachments）提供",
             file=where,
         )
+    kind = non_text_kind(raw_bytes)
+    if kind is not None:
+        what, todo = kind
+        raise InputError(f"{where}：这是{what}，不是信息文件；{todo}", file=where)
     try:
         text = raw_bytes.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{where}：不是 UTF-8 编码（第 {exc.start} 字节处无法解码）；请以 UTF-8 保存后重试",
+            f"{where}：不是 UTF-8 编码（第 {exc.start} 字节处无法解码）；请在编辑器中以 UTF-8 "
+            "编码另存后重试（Windows 记事本：另存为 → 编码选 UTF-8）",
             file=where,
         ) from None
     if not text.strip():
@@ -112,7 +120,7 @@ def load_item(path: Path) -> LoadedItem:
         fields = ItemFile.model_validate(data)
     except ValidationError as exc:
         raise InputError(explain(where, exc), file=where, field=first_field(exc)) from None
-    return LoadedItem(path=resolved, fields=fields)
+    return LoadedItem(path=resolved, fields=fields, where=where)
 
 
 def _is_json(path: Path, text: str) -> bool:

@@ -119,7 +119,7 @@ def field_message(where: str, name: str, rule: str) -> str:
 
 _TYPE_RULES = {
     "missing": "缺少必填字段",
-    "extra_forbidden": "未知字段（DESIGN §2 中没有此字段，请检查拼写）",
+    "extra_forbidden": "未知字段（请检查拼写；全部字段见 docs/item-reference.md）",
     "string_type": "应为文本",
     "string_unicode": "应为文本（含有无效字符）",
     "int_type": "应为整数",
@@ -168,7 +168,12 @@ def explain(where: str, exc: ValidationError) -> str:
         label = FIELD_LABELS.get(str(err["loc"][0])) if err["loc"] else None
         rule = _TYPE_RULES.get(err["type"])
         ctx = err.get("ctx", {})
-        if err["type"] == "literal_error":
+        if err["type"] == "literal_error" and len(err["loc"]) == 1 and str(err["loc"][0]) in {
+                "kind", "category", "disclosure"}:
+            from heze_hub.items.labels import choices_text
+
+            rule = f"取值无效，应为以下之一（代码或中文均可）：{choices_text(str(err['loc'][0]))}"
+        elif err["type"] == "literal_error":
             expected = ctx.get("expected", "")
             rule = f"取值无效，应为 {expected}".replace("' or '", "'、'").replace("', '", "'、'")
         elif err["type"] in {"string_too_long", "too_long"}:

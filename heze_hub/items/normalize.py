@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from heze_hub.errors import InputError, describe_os_error
 from heze_hub.files import file_sha256
-from heze_hub.items.credit_record import parse_credit_record, public_record
+from heze_hub.items.credit_fields import public_record
+from heze_hub.items.credit_record import parse_credit_record
 from heze_hub.items.load import LoadedItem
 from heze_hub.items.masking import mask_personal_data, redact, redact_proposal_reply
 from heze_hub.items.model import Attachment, NormalizedItem
@@ -48,6 +49,8 @@ class PreparedItem:
     content: dict[str, Any]
     content_sha256: str
     source: Path
+    #: What normalization changed that the clerk should know (Chinese), e.g. a rewritten 文号.
+    notes: tuple[str, ...] = ()
 
     def build(self, index_no: str, version: int, published_at: datetime) -> NormalizedItem:
         """The immutable item every channel receives."""
@@ -74,7 +77,7 @@ def to_shanghai(value: datetime) -> datetime:
 def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
     """Check and normalize one loaded item file; raise :class:`InputError` naming the field."""
     f = loaded.fields
-    where = str(loaded.path)
+    where = loaded.where or str(loaded.path)
 
     def fail(field: str, rule: str) -> InputError:
         return InputError(f"{where}：字段 {field}：{rule}", file=where, field=field)
@@ -96,7 +99,8 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
     if f.kind == "interpretation":
         if not f.interprets:
             raise fail(
-                "interprets", "政策解读必须写明所解读政策的索引号或文号（DESIGN §4 解读规则）"
+                "interprets",
+                "政策解读必须写明所解读政策的索引号或文号（见 docs/item-reference.md）",
             )
         try:
             interprets = canonical_reference(f.interprets)
@@ -182,6 +186,8 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
         content=content,
         content_sha256=content_hash(content, secret=secret),
         source=loaded.path,
+        notes=(f"文号已规范为 {doc_number}（原写作 {f.doc_number}）",)
+        if doc_number and doc_number != f.doc_number else (),
     )
 
 
@@ -218,7 +224,7 @@ def _check_draft_fields(f: Any, fail: Callable[[str, str], InputError]) -> None:
         for name in ("comment_until", "comment_address"):
             if getattr(f, name) is None:
                 raise fail(name, "征求意见稿必须写明征求意见截止日期（comment_until）和意见反馈方式"
-                                 "（comment_address，电子邮箱或网址）（DESIGN §5.6）")
+                                 "（comment_address，电子邮箱或网址；见 docs/item-reference.md）")
         if f.draft_of:
             raise fail("draft_of", "征求意见稿本身不能填写 draft_of；该字段由最终决策和意见采纳情况"
                                    "填写，指向征求意见稿的索引号")
@@ -232,7 +238,7 @@ def _check_draft_fields(f: Any, fail: Callable[[str, str], InputError]) -> None:
                                  "征求意见期限和反馈方式")
     if f.kind == "comment_summary" and not f.draft_of:
         raise fail("draft_of", "意见采纳情况必须用 draft_of 写明所对应征求意见稿的索引号"
-                               "（DESIGN §5.6）")
+                               "（见 docs/item-reference.md）")
 
 
 def _identity(index_no: str | None, content: dict[str, Any]) -> str:

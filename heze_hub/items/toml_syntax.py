@@ -8,7 +8,7 @@ import re
 import tomllib
 from typing import Any
 
-from heze_hub.errors import InputError
+from heze_hub.errors import InputError, describe_toml_error
 from heze_hub.items.item_file import MAX_INT
 from heze_hub.items.locate import TOML_KEY_LINE, toml_key_of
 from heze_hub.items.messages import field_message, is_date_field, loose_date, show
@@ -21,7 +21,7 @@ def parse_markdown(where: str, text: str) -> dict[str, Any]:
     if not lines or lines[0].strip() != "+++":
         raise InputError(
             f"{where}：缺少前置元数据；Markdown 信息文件须以一行 +++ 开头，"
-            "在两行 +++ 之间写 TOML 字段（见 DESIGN §2）",
+            "在两行 +++ 之间写 TOML 字段（格式见 docs/item-reference.md）",
             file=where,
         )
     try:
@@ -72,45 +72,13 @@ def _toml_value_problem(data: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-# tomllib's messages (Python 3.11–3.13), in Chinese. Matched at the start of the message.
-_TOML_REASONS = (
-    ("Invalid date or datetime", "日期或时间无效（应为真实存在的日期，写作 YYYY-MM-DD）"),
-    ("Invalid value", "取值无效"),
-    ("Expected newline or end of document after a statement", "值后面有多余的内容"),
-    ("Expected '=' after a key in a key/value pair", "字段名后应为 ="),
-    ("Invalid initial character for a key part",
-     "字段名无效（字段名只能由字母、数字、_ 和 - 组成）"),
-    ("Invalid statement", "语句无效（每行应为 字段名 = 值）"),
-    ("Cannot overwrite a value", "字段重复（每个字段只能写一次）"),
-    ("Cannot declare", "表重复（每个表只能声明一次）"),
-    ("Cannot mutate immutable namespace", "不能向已写完的表添加字段"),
-    ("Cannot redefine namespace", "不能重新定义已有的表"),
-    ("Duplicate inline table key", "字段重复（每个字段只能写一次）"),
-    ("Unclosed array", "列表缺少结束的 ]（或两项之间缺少逗号）"),
-    ("Unclosed inline table", "表缺少结束的 }（或两项之间缺少逗号）"),
-    ("Expected ']]' at the end of an array declaration", "表数组声明缺少 ]]"),
-    ("Expected ']' at the end of a table declaration", "表声明缺少 ]"),
-    ("Unterminated string", "字符串缺少结束的引号"),
-    ("Illegal character", "字符串中有不允许的控制字符"),
-    ("Unescaped '\\' in a string", "字符串中的反斜杠须写作 \\\\"),
-    ("Invalid hex value", "\\u 或 \\U 后须是十六进制数"),
-    ("Escaped character is not a Unicode scalar value", "转义的不是有效的 Unicode 字符"),
-    ("Expected", "缺少结束符号"),
-    ("Found invalid character", "有不允许的字符"),
-)
-_TOML_AT = re.compile(r"^(?P<msg>.*?)\s*\(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of "
-                      r"document)\)$", re.S)
-
-
 def _toml_error(where: str, front: str, exc: tomllib.TOMLDecodeError) -> InputError:
     """tomllib's error in Chinese: the line counted in the whole file, the field where the line
     tells it, and how to write the value where that can be guessed."""
-    m = _TOML_AT.match(str(exc))
-    message = m.group("msg") if m else str(exc)
-    reason = next((cn for en, cn in _TOML_REASONS if message.startswith(en)), "格式错误")
+    reason, line_no, col_no = describe_toml_error(exc)
     lines = front.split("\n")
-    if m and m.group("line"):
-        index, col = int(m.group("line")) - 1, int(m.group("col"))
+    if line_no is not None and col_no is not None:
+        index, col = line_no - 1, col_no
     else:
         index, col = len(lines) - 1, len(lines[-1]) + 1
     # The parser saw the front matter only; the opening +++ is line 1 of the file.

@@ -32,7 +32,7 @@ from heze_hub.store.db import Store
 #: Changes whenever what is stored per listing would render differently: the labels it carries
 #: and :data:`_RENDERING` (raise it when the row or the search entry changes). Stored listings of
 #: another format are recomputed from the version's JSON.
-_RENDERING = 1
+_RENDERING = 2
 LISTING_FORMAT = hashlib.sha256(
     json.dumps([_RENDERING, KIND_LABELS, CATEGORY_LABELS], ensure_ascii=False).encode()
 ).hexdigest()[:16]
@@ -58,6 +58,7 @@ class Listing:
     topics: tuple[str, ...]
     interprets: str | None
     content_sha256: str
+    draft_of: str | None = None
     #: The catalogue row as on a list page (:data:`LIST_PAGE_DEPTH_PATH`), when already known.
     row: str | None = None
     #: The search-index entry without its ``url`` (:func:`search_parts`), when carried along.
@@ -69,17 +70,20 @@ class Listing:
         return cls(
             item.index_no, item.version, item.published_at, item.title, item.department,
             item.doc_number, item.written_on, item.kind, item.category, tuple(item.topics),
-            item.interprets, item.content_sha256,
+            item.interprets, item.content_sha256, item.draft_of,
         )
 
 
 def row_html(path: str, i: Listing | NormalizedItem) -> str:
     """One catalogue row on the page at site path ``path``."""
+    # data-label names the cell where a narrow screen shows rows as cards (site.css).
     return (
-        f"<tr><td>{esc(i.index_no)}</td><td>{item_link(path, i)}</td>"  # type: ignore[arg-type]
-        f"<td>{esc(i.department)}</td><td>{esc(i.doc_number or '')}</td>"
-        f"<td>{esc(fmt_date(i.written_on))}</td>"
-        f"<td>{esc(fmt_date(i.published_at))}</td></tr>"
+        f'<tr><td class="nw" data-label="索引号">{esc(i.index_no)}</td>'
+        f'<td data-label="标题">{item_link(path, i)}</td>'  # type: ignore[arg-type]
+        f'<td data-label="发布机构">{esc(i.department)}</td>'
+        f'<td data-label="文号">{esc(i.doc_number or "")}</td>'
+        f'<td class="nw" data-label="成文日期">{esc(fmt_date(i.written_on))}</td>'
+        f'<td class="nw" data-label="发布日期">{esc(fmt_date(i.published_at))}</td></tr>'
     )
 
 
@@ -146,6 +150,7 @@ def listing_columns(data: str) -> dict[str, Any]:
         "topics": json.dumps(list(item.topics), ensure_ascii=False),
         "interprets": item.interprets,
         "content_sha256": item.content_sha256,
+        "draft_of": item.draft_of,
         "row": row_html(LIST_PAGE_DEPTH_PATH, item),
         "search_head": head,
         "search_tail": tail,
@@ -160,7 +165,7 @@ def store_listings(store: Store, channel: str, with_search: bool) -> Iterator[Li
             r["index_no"], r["version"], datetime.fromisoformat(r["published_at"]),
             r["title"], r["department"], r["doc_number"], date.fromisoformat(r["written_on"]),
             r["kind"], r["category"], tuple(json.loads(topics)) if topics != "[]" else (),
-            r["interprets"], r["content_sha256"], r["row"],
+            r["interprets"], r["content_sha256"], r["draft_of"], r["row"],
             (r["search_head"], r["search_tail"]) if with_search else None,
         )
 

@@ -20,6 +20,7 @@ import html
 import re
 import string
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import PurePosixPath
@@ -30,6 +31,7 @@ import nh3
 from heze_hub.errors import PermanentError
 from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
 from heze_hub.items.normalize import to_shanghai
+from heze_hub.portal import drafts
 
 _INDEX_SEGMENT = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 
@@ -170,17 +172,62 @@ def posting_period(item: NormalizedItem) -> tuple[date, date] | None:
     return start, start + timedelta(days=item.posting_days - 1)
 
 
+@dataclass(frozen=True)
+class Brand:
+    """Whose site it is: the organisation (``[hub] name``), its 政府网站标识码 (``[hub]
+    site_code``), and whether the RSS/Atom feeds are written beside the pages."""
+
+    name: str = ""
+    site_code: str = ""
+    feeds: bool = True
+
+    @property
+    def site_name(self) -> str:
+        """The site's name in its header: 菏泽市人民政府 政府信息公开."""
+        return f"{self.name} 政府信息公开" if self.name else "政府信息公开"
+
+
+#: The brand of the pages this process writes; set once by the portal channel from the hub's
+#: settings (one hub per process: every portal channel of it belongs to the same organisation).
+BRAND = Brand()
+
+
+def set_brand(brand: Brand) -> None:
+    """Name the organisation on every page written from now on."""
+    global BRAND
+    BRAND = brand
+
+
+#: The feeds the rss channel writes at the site root (its default output_dir is the portal's).
+FEEDS = (("feed.xml", "RSS", "application/rss+xml"), ("atom.xml", "Atom", "application/atom+xml"))
+
+
 def page(path: str, title: str, content: str, footer: str = "", head: str = "") -> str:
-    """A whole page at site path ``path``."""
+    """A whole page at site path ``path``, named for the organisation it belongs to."""
+    brand = BRAND
+    owner = [f"主办：{esc(brand.name)}"] if brand.name else []
+    if brand.site_code:
+        owner.append(f"政府网站标识码：{esc(brand.site_code)}")
+    feed_links = feed_nav = ""
+    if brand.feeds:
+        feed_links = "\n".join(
+            f'<link rel="alternate" type="{kind}" title="{esc(brand.site_name)}（{label}）" '
+            f'href="{href(path, name)}">' for name, label, kind in FEEDS)
+        feed_nav = "".join(f'<a href="{href(path, name)}">{label} 订阅</a>'
+                           for name, label, _ in FEEDS)
     return _BASE.substitute(
-        title=esc(title),
+        title=esc(f"{title} - {brand.site_name}" if title != brand.site_name else title),
+        brand=esc(brand.site_name),
         css_href=href(path, "assets/site.css"),
         home_href=href(path, "index.html"),
         catalogue_href=href(path, "xxgk/index.html"),
         search_href=href(path, "search.html"),
+        feed_links=feed_links,
+        feed_nav=feed_nav,
         head=head,
         content=content,
         footer=footer or "<p>本网站信息由政务公开发布平台自动生成。</p>",
+        owner=" · ".join(owner),
     )
 
 
@@ -207,11 +254,12 @@ def render_item_page(item: NormalizedItem, known: list[NormalizedItem]) -> str:
         f'<nav class="crumbs"><a href="{href(path, "index.html")}">首页</a> › '
         f'<a href="{href(path, "xxgk/index.html")}">信息公开目录</a> › {category}</nav>',
         '<table class="meta">',
-        f"<tr><th>索引号</th><td>{esc(item.index_no)}</td><th>主题分类</th><td>{topics}</td></tr>",
+        f'<tr><th>索引号</th><td class="nw">{esc(item.index_no)}</td>'
+        f"<th>主题分类</th><td>{topics}</td></tr>",
         f"<tr><th>发布机构</th><td>{department}</td>"
-        f"<th>成文日期</th><td>{esc(fmt_date(item.written_on))}</td></tr>",
+        f'<th>成文日期</th><td class="nw">{esc(fmt_date(item.written_on))}</td></tr>',
         f"<tr><th>文号</th><td>{esc(item.doc_number or '无')}</td>"
-        f"<th>发布日期</th><td>{esc(fmt_datetime(item.published_at))}</td></tr>",
+        f'<th>发布日期</th><td class="nw">{esc(fmt_datetime(item.published_at))}</td></tr>',
         f"<tr><th>体裁</th><td>{esc(KIND_LABELS.get(item.kind, item.kind))}</td>"
         f"<th>公开类别</th><td>{category}</td></tr>",
         f'<tr><th>标题</th><td colspan="3">{esc(item.title)}</td></tr>',
@@ -223,9 +271,11 @@ def render_item_page(item: NormalizedItem, known: list[NormalizedItem]) -> str:
     period = posting_period(item)
     if period:
         parts.append(
-            f'<p class="posting">公示期：{fmt_date(period[0])} 至 {fmt_date(period[1])}'
-            f"（{item.posting_days}天）</p>"
+            f'<p class="posting">公示期：<span class="nw">{fmt_date(period[0])}</span> 至 '
+            f'<span class="nw">{fmt_date(period[1])}</span>（{item.posting_days}天，'
+            "自发布之日起计算）</p>"
         )
+    parts.extend(drafts.sections(item, known, lambda other: item_link(path, other)))
     if item.interprets:
         policy = policy_of(item, known)
         target = (
@@ -270,6 +320,8 @@ def render_item_page(item: NormalizedItem, known: list[NormalizedItem]) -> str:
     head = "\n".join(
         f'<meta name="{name}" content="{esc(value)}">'
         for name, value in (
+            ("SiteName", BRAND.site_name),
+            ("SiteIDCode", BRAND.site_code),
             ("ColumnName", "政府信息公开"),
             ("ArticleTitle", item.title),
             ("PubDate", fmt_datetime(item.published_at)),

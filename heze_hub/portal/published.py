@@ -32,6 +32,8 @@ class Entry(Protocol):
     def doc_number(self) -> str | None: ...
     @property
     def interprets(self) -> str | None: ...
+    @property
+    def draft_of(self) -> str | None: ...
 
 
 def newest_first(entry: Entry) -> tuple[datetime, str]:
@@ -57,6 +59,7 @@ class _Index:
         self.latest: dict[str, Any] = {}
         self.by_ref: dict[str, set[str]] = {}  # index_no or doc number -> items having it
         self.by_interprets: dict[str, set[str]] = {}  # interprets -> interpretations
+        self.by_draft: dict[str, set[str]] = {}  # draft_of -> decisions and comment summaries
 
     def put(self, entry: Any, *, replace_same: bool = True) -> None:
         """Add ``entry`` unless a newer version of its item (or, with ``replace_same`` off, the
@@ -71,21 +74,31 @@ class _Index:
             self.by_ref.setdefault(key, set()).add(entry.index_no)
         if entry.interprets:
             self.by_interprets.setdefault(entry.interprets, set()).add(entry.index_no)
+        if entry.draft_of:
+            self.by_draft.setdefault(entry.draft_of, set()).add(entry.index_no)
 
     def _unlink(self, old: Any) -> None:
         for key in {old.index_no, old.doc_number} - {None}:
             self.by_ref.get(key, set()).discard(old.index_no)
         if old.interprets:
             self.by_interprets.get(old.interprets, set()).discard(old.index_no)
+        if old.draft_of:
+            self.by_draft.get(old.draft_of, set()).discard(old.index_no)
 
     def partners(self, item: Entry) -> list[Any]:
         """Every entry a cross link of ``item`` can involve, newest first: what ``interprets``
-        names, and what names ``item`` by index number or document number."""
+        names and what names ``item`` by index number or document number; its draft, the
+        draft's other decisions and comment summaries, and (for a draft) those naming it."""
         found: set[str] = set()
         if item.interprets:
             found |= self.by_ref.get(item.interprets, set())
         for key in {item.index_no, item.doc_number} - {None}:
             found |= self.by_interprets.get(key, set())
+        if item.draft_of:
+            if item.draft_of in self.latest:
+                found.add(item.draft_of)
+            found |= self.by_draft.get(item.draft_of, set())
+        found |= self.by_draft.get(item.index_no, set())
         found.discard(item.index_no)
         return sorted((self.latest[n] for n in found), key=newest_first, reverse=True)
 

@@ -26,6 +26,7 @@ from typing import Any
 from heze_hub.errors import PermanentError
 from heze_hub.files import atomic_write, atomic_write_chunks, atomic_writer, file_sha256
 from heze_hub.items.model import CATEGORY_LABELS, Attachment, NormalizedItem
+from heze_hub.portal import pages
 from heze_hub.portal.listing import LIST_PAGE_DEPTH_PATH, row_html
 from heze_hub.portal.pages import (
     GROUPS,
@@ -131,13 +132,19 @@ class Site:
                 label = CATEGORY_LABELS.get(key, key) if kind == "category" else key
                 self.write(path, self.list_page(path, f"{GROUPS[kind]}：{label}", group_items))
             self._remove_stale(self.root / "xxgk" / kind, written)
-        self.write("index.html", self.overview("index.html", items, groups))
+        self.write("index.html", self.home("index.html", items))
         self.write("xxgk/index.html", self.overview("xxgk/index.html", items, groups))
         search = page("search.html", "政府信息检索", template_text("search_body.html"))
         self.write("search.html", search)
+        index = self.root / "search-index.json"
         atomic_write_chunks(
-            self.root / "search-index.json", search_index_chunks(len(items), search_entries),
-            only_if_changed=True,
+            index, search_index_chunks(len(items), search_entries), only_if_changed=True
+        )
+        # The same index as a script: a page opened as a file (file://) may load a script
+        # beside it but not fetch() a JSON file, so search works without a server too. Copied
+        # from the file just written, so the index is never held whole.
+        atomic_write_chunks(
+            self.root / "search-index.js", search_index_script(index), only_if_changed=True
         )
         if self.checkpoint:
             self.write("checkpoint", self.checkpoint)
@@ -177,8 +184,9 @@ class Site:
             return "<p>暂无信息。</p>"
         rows = "".join(self.row(path, i) for i in items)
         return (
-            '<table class="list"><tr><th>索引号</th><th>标题</th><th>发布机构</th><th>文号</th>'
-            f"<th>成文日期</th><th>发布日期</th></tr>{rows}</table>"
+            '<table class="list"><thead><tr><th>索引号</th><th>标题</th><th>发布机构</th>'
+            f"<th>文号</th><th>成文日期</th><th>发布日期</th></tr></thead><tbody>{rows}</tbody>"
+            "</table>"
         )
 
     def row(self, path: str, i: Any) -> str:
@@ -200,6 +208,28 @@ class Site:
         )
         return page(path, title, content, self.footer(path))
 
+    def home(self, path: str, items: list[Any]) -> str:
+        """首页: whose site it is, a search box, the latest items, the ways in (catalogue,
+        feeds); the 信息公开目录 is its own page."""
+        brand = pages.BRAND
+        feeds = (
+            "".join(f'<li><a href="{href(path, name)}">{label} 订阅源</a>（{name}）</li>'
+                    for name, label, _ in pages.FEEDS) if brand.feeds else ""
+        )
+        content = "\n".join([
+            f"<h1>{esc(brand.site_name)}</h1>",
+            f'<form class="search" action="{href(path, "search.html")}" method="get">'
+            '<label for="home-q">检索政府信息</label> '
+            '<input id="home-q" name="q" type="search" placeholder="标题、文号、索引号或关键词">'
+            ' <button type="submit">检索</button></form>',
+            '<ul class="ways">'
+            f'<li><a href="{href(path, "xxgk/index.html")}">信息公开目录</a>'
+            f"（按公开类别、主题、发布机构浏览，共 {len(items)} 条）</li>{feeds}</ul>",
+            "<h2>最新公开</h2>",
+            self.table(path, items[:20]),
+        ])
+        return page(path, brand.site_name, content, self.footer(path))
+
     def overview(self, path: str, items: list[Any], groups: dict[str, Any]) -> str:
         def group_list(kind: str, ordered: list[str]) -> str:
             entries = "".join(
@@ -214,6 +244,8 @@ class Site:
             return sorted(groups[kind], key=lambda k: (-len(groups[kind][k]), k))
 
         content = "\n".join([
+            f'<nav class="crumbs"><a href="{href(path, "index.html")}">首页</a>'
+            " › 信息公开目录</nav>",
             "<h1>信息公开目录</h1>",
             f"<p>已主动公开政府信息 {len(items)} 条。"
             f'<a href="{href(path, "search.html")}">检索</a> · '
@@ -236,3 +268,17 @@ def search_index_chunks(count: int, entries: Iterable[str]) -> Iterator[bytes]:
     for n, entry in enumerate(entries):
         yield (entry if n == 0 else "," + entry).encode("utf-8")
     yield b"]}\n"
+
+
+def search_index_script(index: Path) -> Iterator[bytes]:
+    """``search-index.js`` from ``search-index.json``: ``window.HUB_SEARCH_INDEX = …;``."""
+    yield b"window.HUB_SEARCH_INDEX = "
+    with index.open("rb") as f:
+        held = b""
+        for block in iter(lambda: f.read(1 << 20), b""):
+            if held:
+                yield held
+            held = block
+    # The JSON ends in a newline, which the script does not have before its semicolon.
+    yield held.rstrip()
+    yield b";\n"

@@ -19,6 +19,10 @@ What it cannot know is marked "无法从发布记录得出", never estimated: wh
 number is a 行政规范性文件 (the hub has no 规范性文件 registration field; the cell's note gives the
 number of such policies for reference), anything repealed (items do not record 废止) and
 therefore what is in force, 行政强制 (no such kind), and fee amounts.
+
+The template has no row for decision drafts, comment summaries or bulletin-board postings
+(DESIGN §5.6); the report counts them after the table, in a section saying so, for the report's
+一、总体情况 to quote; the number of comments received is not in the records and is marked so.
 """
 
 from __future__ import annotations
@@ -114,7 +118,19 @@ def annual_report(store: Store, year: int) -> AnnualReport:
         Cell(s6, "行政强制", "本年处理决定数量", None, "本平台没有行政强制决定的体裁"),
         Cell(s8, "行政事业性收费", "本年收费金额（单位：万元）", None,
              "发布记录不含收费金额"),
+        *_outlet_cells(store, year, items),
     ])
+
+
+def _outlet_cells(store: Store, year: int, items: list[NormalizedItem]) -> list[Cell]:
+    """Drafts, comment summaries and board postings: the template has no row for them, so they
+    follow the table in a section of their own (DESIGN §5.6)."""
+    from heze_hub.rules.outlets import OUTSIDE_TEMPLATE, annual_outlet_counts
+
+    with store.read() as conn:
+        rows = annual_outlet_counts(conn, year, items)
+    return [Cell(OUTSIDE_TEMPLATE, row, column, value, basis)
+            for row, column, value, basis in rows]
 
 
 def _published_channels(store: Store) -> list[str]:
@@ -141,7 +157,10 @@ def render(report: AnnualReport, console: Console) -> None:
         for row in dict.fromkeys(c.row for c in cells):
             values = []
             for column in columns:
-                cell = next(c for c in cells if c.row == row and c.column == column)
+                cell = next((c for c in cells if c.row == row and c.column == column), None)
+                if cell is None:  # a row without this column (outside the template's table)
+                    values.append("—")
+                    continue
                 notes.setdefault(cell.basis, []).append(f"{row}·{column}")
                 values.append(str(cell.value) if cell.known else f"[yellow]{UNKNOWABLE}[/]")
             table.add_row(row, *values)

@@ -16,7 +16,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.padding import Padding
+from rich.text import Text
 from sqlalchemy import select
 
 from heze_hub.items.model import NormalizedItem
@@ -31,8 +32,10 @@ from heze_hub.rules.facts import (
     Finding,
     ItemFacts,
 )
+from heze_hub.rules.outlets import load_board_facts
 from heze_hub.store.db import Store
 from heze_hub.store.schema import deliveries, items, receipts, versions
+from heze_hub.tables import Column, print_rows
 
 
 @dataclass
@@ -107,8 +110,10 @@ def load_facts(
             seen = f.deliveries.get(channel)
             if seen is None or version > seen[0]:
                 f.deliveries[channel] = (version, status, error)
+        postings, boards = load_board_facts(conn, cutoff)
     ordered = sorted(by_index.values(), key=lambda f: (f.item.written_on, f.item.index_no))
-    return Facts(year=year, now=now, items=ordered, plugins=dict(plugins or {}))
+    return Facts(year=year, now=now, items=ordered, plugins=dict(plugins or {}),
+                 postings=postings, boards=boards)
 
 
 def run_audit(
@@ -135,20 +140,21 @@ def render(report: AuditReport, console: Console, *, show_met: bool = False) -> 
     console.print(
         f"[bold]{report.year}年度政务公开规则核查[/]（截至 {report.now:%Y-%m-%d %H:%M}）"
     )
-    summary = Table()
-    for name in ("规则", "适用于", "要求", "依据"):
-        summary.add_column(name, overflow="fold")
-    for name in ("符合", "不符合", "无法核查"):
-        summary.add_column(name, justify="right", no_wrap=True)
+    # Rule names and counts stay whole; the longer texts wrap, or each rule becomes a record on
+    # a narrow terminal (heze_hub.tables).
+    columns = [Column("规则"), Column("适用于", "text"), Column("要求", "text"),
+               Column("依据", "text"), Column("符合", justify="right"),
+               Column("不符合", justify="right"), Column("无法核查", justify="right")]
     counts = report.counts()
+    rows = []
     for r in RULES:
         c = counts[r.id]
-        summary.add_row(
-            r.name, r.applies_to, r.requirement, r.source, str(c[MET]),
-            f"[red]{c[BROKEN]}[/]" if c[BROKEN] else "0",
+        rows.append([
+            escape(r.name), escape(r.applies_to), escape(r.requirement), escape(r.source),
+            str(c[MET]), f"[red]{c[BROKEN]}[/]" if c[BROKEN] else "0",
             f"[yellow]{c[UNKNOWN]}[/]" if c[UNKNOWN] else "0",
-        )
-    console.print(summary)
+        ])
+    print_rows(console, columns, rows)
     # Findings as lines, grouped by rule: long Chinese titles and details stay readable (and
     # searchable) at any terminal width, where a wide table would wrap them mid-word.
     for status in (BROKEN, UNKNOWN, MET) if show_met else (BROKEN, UNKNOWN):
@@ -162,8 +168,11 @@ def render(report: AuditReport, console: Console, *, show_met: bool = False) -> 
             for f in shown:
                 head = " ".join(x for x in (f.index_no, f.title) if x)
                 where = f" [cyan]\\[{escape(f.channel)}][/]" if f.channel else ""
-                console.print(f"  {escape(head or '—')}{where}")
-                console.print(f"    [{color}]{escape(f.detail)}[/]")
+                console.print(Padding(Text.from_markup(f"{escape(head or '—')}{where}"),
+                                      (0, 0, 0, 2)), soft_wrap=False)
+                # The detail is prose: wrapped to the terminal, indented under its item.
+                console.print(Padding(Text(f.detail, style=color), (0, 0, 0, 4)),
+                              soft_wrap=False)
     broken, unknown = len(report.broken), len(report.unknown)
     console.print()
     if broken:

@@ -20,6 +20,12 @@ from heze_hub.rules.interpretation import (
     check_interpretation_sync,
     check_interpretation_target,
 )
+from heze_hub.rules.outlets import (
+    check_board_posting,
+    check_comment_period,
+    check_comment_summary,
+    check_major_draft,
+)
 from heze_hub.rules.series import check_monthly_series, check_quarterly_series
 
 
@@ -83,8 +89,19 @@ RULES: list[Rule] = [
          "全文公开，去除代表委员姓名、联系方式和抄送范围", "推进方案", check_proposal_reply),
     Rule("not-proactive", "不主动公开的信息", "依申请公开、不予公开",
          "不得发布", "政府信息公开条例", check_not_proactive),
+    Rule("board-posting", "公开栏张贴", "张贴公开栏的公告公示",
+         "发布后3个工作日内张贴并登记，张贴期不少于公示期", "推进方案·精准脱贫、社会救助",
+         check_board_posting),
+    Rule("comment-period", "征求意见期", "征求意见稿（draft）",
+         "征求意见期不少于30天", "推进方案·重大行政决策预公开", check_comment_period),
+    Rule("major-draft", "重大决策预公开", "重大行政决策（major = true）",
+         "决策前公布征求意见稿，征求意见期满后作出决策", "推进方案·重大行政决策预公开",
+         check_major_draft),
+    Rule("comment-summary", "意见采纳情况", "征求意见稿（draft）",
+         "征求意见截止后30天内公布意见收集、采纳情况和未采纳理由", "推进方案·重大行政决策预公开",
+         check_comment_summary),
     Rule("delivery", "投递状态", "每条信息的每个渠道",
-         "投递成功，无失败或待确认", "DESIGN §6", check_deliveries),
+         "投递成功，无失败或待确认", "投递规则", check_deliveries),
 ]
 RULES_BY_ID = {r.id: r for r in RULES}
 

@@ -149,7 +149,8 @@ def _recall_on(f: ItemFacts, channel: str, decided: datetime, due: datetime,
     if when is not None:
         hours = (when - decided).total_seconds() / 3600
         kw["actual"] = when.isoformat()
-        text = f"{head}，{when.astimezone(TZ):%Y-%m-%d %H:%M} 发布（决定后 {hours:.1f} 小时）"
+        text = (f"{head}，{when.astimezone(TZ):%Y-%m-%d %H:%M} 发布"
+                f"（决定后 {duration_text(hours)}）")
         return finding("recall-24h", MET if when <= due else BROKEN, text, f, **kw)
     if now > due:
         return finding("recall-24h", BROKEN, f"{head}，截至审计时仍未发布", f, **kw)
@@ -175,3 +176,11 @@ def check_school_enrollment(facts: Facts) -> Iterator[Finding]:
 def is_enrollment(item: NormalizedItem) -> bool:
     """An item on 义务教育招生 due by the end of July (results are exempt)."""
     return "义务教育招生" in item.topics and "结果" not in item.title
+
+
+def duration_text(hours: float) -> str:
+    """A time since a decision in the unit a reader counts in: hours within two days, else
+    days (never "73500.8 小时")."""
+    if hours < 48:
+        return f"{hours:.1f} 小时"
+    return f"{hours / 24:.0f} 天"

@@ -16,10 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from heze_hub.items.credit_record import record_decision_date
 from heze_hub.items.model import NormalizedItem
+
+if TYPE_CHECKING:
+    from heze_hub.rules.outlets import Posting
 
 TZ = ZoneInfo("Asia/Shanghai")
 MET, BROKEN, UNKNOWN = "met", "broken", "unknown"
@@ -57,6 +61,10 @@ class Facts:
     items: list[ItemFacts]
     #: Channel name → plugin name (which channels are portals, which the credit platform).
     plugins: Mapping[str, str] = field(default_factory=dict)
+    #: Bulletin-board postings a person confirmed, and (index_no, channel) → the boards the
+    #: notice went to (DESIGN §5.6).
+    postings: list[Posting] = field(default_factory=list)
+    boards: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def plugin(self, channel: str) -> str:
         return self.plugins.get(channel, channel)

@@ -11,8 +11,15 @@ from typing import Any
 from heze_hub.items.credit_record import record_decision_date
 from heze_hub.items.model import NormalizedItem
 from heze_hub.rules.content import is_poverty_notice, poverty_problem
-from heze_hub.rules.deadlines import RECALL_HOURS, estimate_note, is_enrollment, late
+from heze_hub.rules.deadlines import (
+    RECALL_HOURS,
+    duration_text,
+    estimate_note,
+    is_enrollment,
+    late,
+)
 from heze_hub.rules.facts import day_of
+from heze_hub.rules.posting import period_warning
 from heze_hub.rules.workdays import (
     CREDIT_DEADLINE_DAYS,
     PROACTIVE_DEADLINE_DAYS,
@@ -87,14 +94,18 @@ def gate_warnings(item: NormalizedItem, now: datetime) -> list[str]:
         else:
             hours = (now - item.decided_at).total_seconds() / 3600
             if hours > RECALL_HOURS:
-                warnings.append(f"召回决定作出已 {hours:.1f} 小时，超过24小时公开时限")
+                warnings.append(f"召回决定作出已 {duration_text(hours)}，超过24小时公开时限")
             elif hours > RECALL_HOURS - 4:
                 warnings.append(f"召回决定作出已 {hours:.1f} 小时，距24小时公开时限不足4小时")
     if is_enrollment(item):
         due = date(item.written_on.year, 7, 31)
         if today > due:
             warnings.append(f"义务教育招生信息应在 {due} 前公开，现已逾期")
+    posting = period_warning(item, today)
+    if posting:
+        warnings.append(posting)
     return warnings
+
 
 
 def credit_deadline_status(record: Mapping[str, Any], today: date) -> dict[str, Any]:

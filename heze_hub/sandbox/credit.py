@@ -1,24 +1,33 @@
 """Fake credit platform (信用平台, 双公示; DESIGN §5.5).
 
 ``POST /api/v1/credit/license`` and ``/api/v1/credit/penalty``, header ``X-Api-Key`` and
-``Idempotency-Key``, JSON ``{"records": [{…}]}`` keyed by the standard field names. The answer is
+``Idempotency-Key``, JSON ``{"records": [{…}]}`` keyed by the standard field names of the
+national standard's second edition (the party's six code columns 行政相对人代码_1…_6, the legal
+representative's document). The answer is
 ``200 {"accepted": [{"decision_number", "record_id"}], "rejected": [{"decision_number",
 "reason"}]}``, one entry per record.
 
 It plays an independent party: the checks below are written here from the data standard and do
 not use the hub's validation code.
 
-- Every key must be a standard field name of the record's type (``未知字段``).
+- Every key must be a standard field name of the record's type (``未知字段``): the first
+  edition's 统一社会信用代码 is one, as it would be on a platform that moved to the second.
 - Required for every record: the fields in ``REQUIRED``. For 法人及非法人组织 and 个体工商户 also
-  统一社会信用代码 and 法定代表人; for 自然人 also 证件类型 and 证件号码. A 处罚类别 that names
-  罚款 requires 罚款金额（万元）; one that names 没收 requires the confiscation amount.
+  法定代表人, and 行政相对人代码_1 unless one of _2…_6 is given; for 自然人 also 证件类型 and
+  证件号码. A 处罚类别 that names 罚款 requires 罚款金额（万元）; one that names 没收 requires the
+  confiscation amount.
 - Values are strings, except amounts, which are JSON numbers ≥ 0. Empty optional fields may be
   ``""`` or ``null``.
 - Dates are ``YYYY-MM-DD`` real dates (``2099-12-31`` = long-term); 有效期至 is not before 有效期自.
-- Every 统一社会信用代码 field passes the GB 32100 check; a 身份证 number passes GB 11643.
+- Every 统一社会信用代码 field and 行政相对人代码_1 pass the GB 32100 check and the GB 11714
+  check of the organisation code in positions 9–17; a 身份证 number (证件号码, 法定代表人证件号码)
+  passes GB 11643.
 - Enumerations: 行政相对人类别 and 许可类别.
 - A decision number already on file (sent under another idempotency key, or twice in one
   request) is rejected with ``重复报送``.
+
+A provincial platform whose template names columns differently is played by ``columns``
+(standard name → the template's name): records must then use the template's names.
 
 Idempotency: the same key with the same body gets the first answer again and stores nothing; the
 same key with a different body is refused with 422.
@@ -40,15 +49,19 @@ from .base import RecordedRequest, Response, Service
 DEFAULT_API_KEY = "sandbox-credit-key"
 MAX_RECORDS = 1000
 
+PARTY_FIELDS = (
+    "行政相对人名称", "行政相对人类别", "行政相对人代码_1", "行政相对人代码_2", "行政相对人代码_3",
+    "行政相对人代码_4", "行政相对人代码_5", "行政相对人代码_6", "法定代表人", "法定代表人证件类型",
+    "法定代表人证件号码", "证件类型", "证件号码",
+)
 LICENSE_FIELDS = (
-    "行政相对人名称", "行政相对人类别", "统一社会信用代码", "法定代表人", "证件类型", "证件号码",
-    "行政许可决定文书名称", "行政许可决定文书号", "许可类别", "许可证书名称", "许可编号",
-    "许可内容", "许可决定日期", "有效期自", "有效期至", "许可机关", "许可机关统一社会信用代码",
-    "当前状态", "数据来源单位", "数据来源单位统一社会信用代码", "备注",
+    *PARTY_FIELDS, "行政许可决定文书名称", "行政许可决定文书号", "许可类别", "许可证书名称",
+    "许可编号", "许可内容", "许可决定日期", "有效期自", "有效期至", "许可机关",
+    "许可机关统一社会信用代码", "当前状态", "数据来源单位", "数据来源单位统一社会信用代码", "备注",
 )
 PENALTY_FIELDS = (
-    "行政相对人名称", "行政相对人类别", "统一社会信用代码", "法定代表人", "证件类型", "证件号码",
-    "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据", "处罚类别", "处罚内容",
+    *PARTY_FIELDS, "行政处罚决定书文号", "违法行为类型", "违法事实", "处罚依据", "处罚类别",
+    "处罚内容",
     "罚款金额（万元）", "没收违法所得、没收非法财物的金额（万元）", "暂扣或吊销证照名称及编号",
     "处罚决定日期", "处罚有效期", "公示截止期", "处罚机关", "处罚机关统一社会信用代码",
     "数据来源单位", "数据来源单位统一社会信用代码", "备注",
@@ -78,15 +91,21 @@ RECORD_PREFIX = {"license": "XK", "penalty": "CF"}
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714
+_ID_DOCUMENTS = (("证件类型", "证件号码"), ("法定代表人证件类型", "法定代表人证件号码"))
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def uscc_valid(code: str) -> bool:
-    """GB 32100-2015 check of an 18-character unified social credit code."""
+    """GB 32100-2015 check of an 18-character unified social credit code, including the
+    GB 11714 check character of the organisation code it holds in positions 9–17."""
     if not _USCC.match(code):
         return False
     total = sum(_USCC_CHARS.index(ch) * pow(3, i, 31) for i, ch in enumerate(code[:17]))
-    return _USCC_CHARS[(31 - total % 31) % 31] == code[17]
+    if _USCC_CHARS[(31 - total % 31) % 31] != code[17]:
+        return False
+    org = sum(int(ch, 36) * w for ch, w in zip(code[8:16], _ORG_WEIGHTS, strict=True))
+    return "0123456789X0"[11 - org % 11] == code[16]
 
 
 def id_number_valid(number: str) -> bool:
@@ -126,7 +145,9 @@ def record_problems(kind: str, record: Any) -> list[str]:
     required = list(REQUIRED[kind])
     party = record.get("行政相对人类别")
     if party in ("法人及非法人组织", "个体工商户"):
-        required += ["统一社会信用代码", "法定代表人"]
+        required.append("法定代表人")
+        if not any(present(f"行政相对人代码_{i}") for i in range(2, 7)):
+            required.append("行政相对人代码_1")
     elif party == "自然人":
         required += ["证件类型", "证件号码"]
     penalty_kind = str(record.get("处罚类别") or "")
@@ -165,23 +186,26 @@ def record_problems(kind: str, record: Any) -> list[str]:
 
     for name in FIELDS[kind]:
         value = record.get(name)
-        if name.endswith("统一社会信用代码") and isinstance(value, str) and value.strip() \
-                and not uscc_valid(value):
+        uscc = name.endswith("统一社会信用代码") or name == "行政相对人代码_1"
+        if uscc and isinstance(value, str) and value.strip() and not uscc_valid(value):
             problems.append(f"{name} 不是有效的统一社会信用代码（校验位错误或格式错误）")
-    id_type = str(record.get("证件类型") or "")
-    number = record.get("证件号码")
-    if "身份证" in id_type and isinstance(number, str) and number.strip() \
-            and not id_number_valid(number):
-        problems.append("证件号码 不是有效的居民身份证号码（校验位或出生日期错误）")
+    for type_name, number_name in _ID_DOCUMENTS:
+        id_type = str(record.get(type_name) or "")
+        number = record.get(number_name)
+        if "身份证" in id_type and isinstance(number, str) and number.strip() \
+                and not id_number_valid(number):
+            problems.append(f"{number_name} 不是有效的居民身份证号码（校验位或出生日期错误）")
     return problems
 
 
 class CreditService(Service):
     """The 双公示 intake of the credit platform.
 
-    Settings: ``api_key``. State: ``records`` (decision number → stored record with its
-    ``record_id``, ``type`` and ``idempotency_key``), ``answers`` (idempotency key → the answer
-    given), ``batches`` (how many requests were processed, replays excluded).
+    Settings: ``api_key``; ``columns`` (standard name → a provincial template's name; empty: the
+    national standard's names), reset with the state. State: ``records`` (decision number →
+    stored record with its ``record_id``, ``type`` and ``idempotency_key``), ``answers``
+    (idempotency key → the answer given), ``batches`` (how many requests were processed, replays
+    excluded).
     """
 
     name = "credit"
@@ -197,6 +221,7 @@ class CreditService(Service):
         self.answers: dict[str, dict[str, Any]] = {}
         self.batches = 0
         self._ids = itertools.count(1)
+        self.columns: dict[str, str] = {}
 
     def state(self) -> dict[str, Any]:
         return {"records": self.records, "batches": self.batches,
@@ -239,9 +264,10 @@ class CreditService(Service):
         accepted: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
         for record in records:
-            number = record.get(DECISION_NUMBER[kind]) if isinstance(record, dict) else None
+            standard = self._standard(record)
+            number = standard.get(DECISION_NUMBER[kind]) if isinstance(standard, dict) else None
             number = number if isinstance(number, str) else None
-            problems = record_problems(kind, record)
+            problems = record_problems(kind, standard)
             if not problems and number in self.records:
                 problems = ["重复报送"]
             if problems:
@@ -252,3 +278,21 @@ class CreditService(Service):
                                     "idempotency_key": key, "record": record}
             accepted.append({"decision_number": number, "record_id": record_id})
         return {"accepted": accepted, "rejected": rejected}
+
+    def _standard(self, record: Any) -> Any:
+        """A record in the template's column names (``columns``) under the standard's names.
+
+        A standard name the template renamed is not a column of the template: it stays unknown.
+        """
+        if not self.columns or not isinstance(record, dict):
+            return record
+        inverse = {name: standard for standard, name in self.columns.items()}
+        out: dict[str, Any] = {}
+        for key, value in record.items():
+            if key in inverse:
+                out[inverse[key]] = value
+            elif key in self.columns:
+                out[f"{key}（本平台模板列名为“{self.columns[key]}”）"] = value
+            else:
+                out[key] = value
+        return out

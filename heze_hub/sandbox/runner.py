@@ -20,7 +20,6 @@ A faults file is TOML, one array of tables per service, with the fields of :clas
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import shlex
@@ -31,6 +30,7 @@ import tomllib
 from pathlib import Path
 from typing import TextIO
 
+from . import argparse_zh
 from .base import Fault
 from .suite import DEFAULT_OUTPUT_DIR, SERVICE_ORDER, Sandbox
 
@@ -51,19 +51,26 @@ def load_faults(path: str | os.PathLike[str]) -> dict[str, list[Fault]]:
     """Read a faults file (see the module docstring); raise ``ValueError`` naming the problem."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise ValueError(f"{path}：无法读取（{argparse_zh.os_problem(exc)}）") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}：不是 UTF-8 编码") from exc
+    except tomllib.TOMLDecodeError as exc:
+        where = str(exc).rpartition("(at ")[2].rstrip(")")
+        at = where.replace("line ", "第 ").replace(", column ", " 行第 ") + " 列"
+        at = at if at.startswith("第") else "文件末尾"
+        raise ValueError(f"{path}：不是有效的 TOML 文件（{at}）") from exc
     faults: dict[str, list[Fault]] = {}
     for name, specs in data.items():
         if name not in SERVICE_ORDER:
-            raise ValueError(f"{path}: unknown service [[{name}]]; use "
-                             + ", ".join(SERVICE_ORDER))
+            raise ValueError(f"{path}：未知的服务 [[{name}]]；可用："
+                             + "、".join(SERVICE_ORDER))
         if not isinstance(specs, list):
-            raise ValueError(f"{path}: {name} must be an array of tables ([[{name}]])")
+            raise ValueError(f"{path}：{name} 应写作表数组 [[{name}]]")
         try:
             faults[name] = [Fault.from_dict(spec) for spec in specs]
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: [[{name}]]: {exc}") from exc
+            raise ValueError(f"{path}：[[{name}]]：{exc}") from exc
     return faults
 
 
@@ -99,6 +106,10 @@ def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     faults = load_faults(faults_file) if faults_file else None
     config = Path(config_path)
     base_dir = config.parent.resolve()
+    # A folder the user names is taken from the current folder, as every path on a command
+    # line is; the default one lies beside the configuration it belongs to.
+    if output_dir != DEFAULT_OUTPUT_DIR:
+        output_dir = str(Path(output_dir).absolute())
     static_dir = base_dir / output_dir
     handler: logging.Handler | None = None
     if log_requests:
@@ -167,16 +178,24 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m heze_hub.sandbox [--port 8700] [--faults FILE.toml] [--config PATH]``."""
-    parser = argparse.ArgumentParser(prog="hub sandbox", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help="portal CMS port; wechat, weibo, credit, hotline use the next four")
-    parser.add_argument("--faults", metavar="FILE.toml", help="faults to start with")
-    parser.add_argument("--config", default=DEFAULT_CONFIG, help="configuration file to write")
-    parser.add_argument("--public-url", help="the hub's public_url (default: the portal fake)")
-    parser.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR,
-                        help="static portal output directory, relative to the configuration")
-    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    argparse_zh.install()
+    parser = argparse_zh.ChineseParser(
+        prog="hub sandbox",
+        description="启动门户 CMS、微信、微博、信用平台、12345 热线的本地模拟服务（可注入故障），"
+                    "写出沙盒配置。",
+    )
+    parser.add_argument("--host", default="127.0.0.1", metavar="地址", help="监听地址")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="端口",
+                        help="门户 CMS 的端口；微信、微博、信用平台、12345 热线"
+                             "依次用后面四个（默认 8700）")
+    parser.add_argument("--faults", metavar="FILE.toml", help="启动时注入的故障")
+    parser.add_argument("--config", default=DEFAULT_CONFIG, metavar="PATH",
+                        help="要写出的沙盒配置文件（默认 channels.sandbox.toml）")
+    parser.add_argument("--public-url", metavar="网址",
+                        help="沙盒配置中的 public_url（默认：门户模拟服务）")
+    parser.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR, metavar="DIR",
+                        help="静态门户的输出目录（相对于当前目录；默认在沙盒配置文件旁）")
+    parser.add_argument("--quiet", action="store_true", help="不逐条记录收到的请求")
     args = parser.parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
@@ -184,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.host, args.port, args.faults, args.config, args.public_url, args.output_dir,
               log_requests=not args.quiet)
     except ValueError as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
+        print(f"错误：{exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"错误 / error: cannot start the sandbox: {exc}", file=sys.stderr)
+        print(f"错误：无法启动沙盒：{argparse_zh.os_problem(exc)}", file=sys.stderr)
         return 2
     return 0

@@ -124,7 +124,7 @@ class Sandbox:
         self.weibo.allow_domain(public_url)
         output = Path(output_dir)
         rss = {
-            "plugin": "rss", "enabled": True, "output_dir": (output / "feeds").as_posix(),
+            "plugin": "rss", "enabled": True, "output_dir": output.as_posix(),
             "max_entries": 200,
         }
         wechat: dict[str, Any] = {
@@ -143,7 +143,7 @@ class Sandbox:
             ("channels.portal_static", {"plugin": "portal", "enabled": True, "mode": "static",
                                         "output_dir": output.as_posix()},
              "The static portal pages; the portal fake serves this directory at public_url."),
-            ("channels.rss", rss, "RSS 2.0 and Atom feeds, served under public_url/feeds/."),
+            ("channels.rss", rss, "RSS 2.0 and Atom feeds beside the pages: public_url/feed.xml."),
             ("channels.wechat", wechat,
              "WeChat official-account fake. Secret: HUB_CHANNELS__WECHAT__SECRET."),
             ("channels.weibo", {"plugin": "weibo", "enabled": True, "api_base": self.url("weibo"),

@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 FILL_CHUNK = 500
 
 _BASE = ("index_no", "version", "published_at", "title", "department", "doc_number",
-         "written_on", "kind", "category", "topics", "interprets", "content_sha256", "row")
+         "written_on", "kind", "category", "topics", "interprets", "content_sha256", "draft_of",
+         "row")
 _SEARCH = ("search_head", "search_tail")
 
 

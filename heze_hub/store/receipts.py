@@ -14,6 +14,9 @@ from heze_hub.store.schema import receipts
 
 #: Delivery states that end a delivery and so leave a receipt.
 FINISHED = ("published", "failed", "unconfirmed", "skipped")
+#: Statuses a receipt may have: a finished delivery's, or a bulletin-board notice a person
+#: confirmed as posted (``hub board confirm``).
+RECEIPT_STATUSES = (*FINISHED, "posted")
 
 RECEIPT_FIELDS = (
     "seq",

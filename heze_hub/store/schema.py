@@ -102,6 +102,7 @@ listings = Table(
     Column("topics", Text, nullable=False),  # JSON list
     Column("interprets", Text),
     Column("content_sha256", String(64), nullable=False),
+    Column("draft_of", String(64)),
     Column("row", Text, nullable=False),  # the catalogue row as on a list page
     Column("search_head", Text, nullable=False),  # the search-index entry before its url
     Column("search_tail", Text, nullable=False),  # … and after it
@@ -154,4 +155,20 @@ access_log = Table(
     Column("target", Text),
     Column("allowed", Boolean, nullable=False),
     Column("detail", Text),
+)
+#: Bulletin-board postings confirmed by a person (``hub board confirm``, DESIGN §5.6); each also
+#: has a receipt (``receipt_seq``) in the log. A table of its own, so an older database only
+#: gains it.
+board_postings = Table(
+    "board_postings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("index_no", String(64), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("board", Text, nullable=False),
+    Column("posted_on", String(10), nullable=False),
+    Column("photo_sha256", String(64)),
+    Column("confirmed_at", String(40), nullable=False),
+    Column("receipt_seq", Integer, nullable=False),
 )

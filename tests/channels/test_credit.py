@@ -18,7 +18,8 @@ from heze_hub.delivery import hookspecs
 from heze_hub.delivery.channel import DeliveryContext, HubInfo, PublishResult
 from heze_hub.delivery.http import HttpClient
 from heze_hub.errors import PermanentError, TransientError
-from heze_hub.items.credit_record import parse_credit_record, public_record, wire_record
+from heze_hub.items.credit_fields import public_record, wire_record
+from heze_hub.items.credit_record import parse_credit_record
 from heze_hub.items.model import NormalizedItem
 from heze_hub.receipts.canonical import canonical_json
 from heze_hub.sandbox import Fault, Sandbox
@@ -176,6 +177,65 @@ def test_request_shape_headers_and_payload_hash(sb: Sandbox) -> None:
     assert ctx.payload_sha256 == hashlib.sha256(canonical_json(sent)).hexdigest()
     assert result.remote_id == sb.credit.records[rec["行政处罚决定书文号"]]["record_id"]
     assert ctx.may_have_sent and ctx.state == {}  # the first send was marked
+
+
+# -- second edition (DESIGN §5.5) ----------------------------------------------------------------
+SECOND_EDITION = (*[f"行政相对人代码_{i}" for i in range(1, 7)], "法定代表人证件类型",
+                  "法定代表人证件号码")
+
+
+def test_sends_the_second_editions_columns_whatever_name_the_item_used(sb: Sandbox) -> None:
+    old = record(n=1, 行政相对人代码_1=None, 统一社会信用代码="91371700MA3C4K2P7T")
+    new = record(n=2, 法定代表人证件类型="身份证", 法定代表人证件号码="11010519491231002X",
+                 行政相对人代码_3="MA3C4K2P7")
+    assert "统一社会信用代码" in old and "行政相对人代码_1" in new
+    channel = make_channel(sb.url("credit"))
+    for n, rec in enumerate((old, new), 1):
+        item = make_item(rec, n)
+        assert channel.publish(item, make_ctx(item)).remote_id
+    sent = [records[0] for records in sent_records(sb)]
+    for record_sent in sent:
+        assert "统一社会信用代码" not in record_sent
+        assert all(column in record_sent for column in SECOND_EDITION)  # "" where not applicable
+        assert record_sent["行政相对人代码_1"] == "91371700MA3C4K2P7T"
+    assert [sent[0][c] for c in SECOND_EDITION[1:]] == [""] * 7
+    assert (sent[1]["行政相对人代码_3"], sent[1]["法定代表人证件号码"]) == (
+        "MA3C4K2P7", "11010519491231002X")  # the platform gets the full number, by law
+    assert len(sb.credit.records) == 2
+
+
+def test_column_map_renames_what_a_provincial_template_names_differently(sb: Sandbox) -> None:
+    columns = {"行政相对人代码_1": "统一社会信用代码", "法定代表人证件号码": "法人证件号码"}
+    sb.credit.columns = dict(columns)  # the provincial platform's template
+    channel = make_channel(sb.url("credit"), columns=columns)
+    rec = record()
+    item = make_item(rec)
+    ctx = make_ctx(item)
+    assert channel.publish(item, ctx).remote_id
+    ((sent,),) = sent_records(sb)
+    assert sent["统一社会信用代码"] == "91371700MA3C4K2P7T" and "法人证件号码" in sent
+    assert "行政相对人代码_1" not in sent and "法定代表人证件号码" not in sent
+    assert list(sent) == [columns.get(k, k) for k in wire_record(rec)]  # order kept
+    assert ctx.payload_sha256 == hashlib.sha256(canonical_json(sent)).hexdigest()
+    assert channel.render(item)["json"] == {"records": [sent]}
+
+    # Without the map the same platform refuses the standard name it does not know.
+    plain = make_item(record(n=2), 2)
+    with pytest.raises(PermanentError, match="未知字段：行政相对人代码_1"):
+        make_channel(sb.url("credit")).publish(plain, make_ctx(plain))
+
+
+@pytest.mark.parametrize(("columns", "fragment"), [
+    ({"统一社会信用码": "X"}, "“统一社会信用码”不是双公示标准字段名"),
+    ({"统一社会信用代码": "X"}, "旧名，请写行政相对人代码_1"),
+    ({"行政相对人代码_1": " "}, "映射到的列名不能为空"),
+    ({"行政相对人代码_1": "备注"}, "“行政相对人代码_1”和“备注”都映射为列名“备注”"),
+    ({"行政相对人代码_1": "代码", "行政相对人代码_2": "代码"}, "都映射为列名“代码”"),
+])
+def test_a_column_map_that_cannot_work_is_refused(columns: dict[str, str], fragment: str) -> None:
+    with pytest.raises(ValueError, match="列名映射有误") as info:
+        CreditSettings(columns=columns)
+    assert fragment in str(info.value)
 
 
 def test_license_goes_to_the_license_path(sb: Sandbox) -> None:
@@ -442,7 +502,7 @@ def _credit_only_config(directory: Path, sb: Sandbox, batch_size: int) -> None:
 def test_hub_publish_batches_deliveries_and_records_one_rejection(sb: Sandbox, hub_run,
                                                                   tmp_path: Path) -> None:
     _credit_only_config(tmp_path, sb, 5)
-    hub_run.env.update(sb.env())
+    hub_run.env["HUB_CHANNELS__CREDIT__API_KEY"] = sb.credit.api_key  # the only channel
     files = _penalty_files(tmp_path, range(1, 6))
     # Decision 5 is already on the platform, filed by someone else.
     filed = make_item(record(n=5), 99)
@@ -465,7 +525,7 @@ def test_hub_publish_batches_deliveries_and_records_one_rejection(sb: Sandbox, h
 def test_hub_publish_honours_retry_after_and_retries_alone(sb: Sandbox, hub_run,
                                                           tmp_path: Path) -> None:
     _credit_only_config(tmp_path, sb, 3)
-    hub_run.env.update(sb.env())
+    hub_run.env["HUB_CHANNELS__CREDIT__API_KEY"] = sb.credit.api_key  # the only channel
     files = _penalty_files(tmp_path, range(1, 4))
     sb.credit.add_fault(Fault(path=PENALTY_PATH, status=503, headers={"Retry-After": "1"},
                               times=1))

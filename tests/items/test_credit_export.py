@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from heze_hub.items.credit_export import write_csv
-from heze_hub.items.credit_record import LICENSE_FIELDS, PENALTY_FIELDS, parse_credit_record
+from heze_hub.items.credit_fields import LICENSE_FIELDS, PENALTY_FIELDS
+from heze_hub.items.credit_record import parse_credit_record
 from tests.support import DATA
 
 SAMPLES = json.loads((DATA / "credit_records.json").read_text("utf-8"))
@@ -55,6 +56,33 @@ def test_penalty_csv_columns_bom_crlf_and_values(tmp_path: Path) -> None:
     assert second[col["处罚类别"]] == "警告;罚款"
     assert second[col["违法事实"]] == "多行\n事实，含逗号和\"引号\""
     assert "type" not in header
+
+
+def test_second_edition_columns_and_a_first_edition_record(tmp_path: Path) -> None:
+    old = {k: v for k, v in PENALTY.items() if k != "行政相对人代码_1"}
+    old["统一社会信用代码"] = PENALTY["行政相对人代码_1"]
+    record = parse_credit_record(old, kind="penalty", today=TODAY)
+    assert "统一社会信用代码" in record
+    path = tmp_path / "penalty.csv"
+    write_csv([record], "penalty", path)
+    header, row = _read(path)[1]
+    assert header[2:13] == [
+        "行政相对人代码_1", "行政相对人代码_2", "行政相对人代码_3", "行政相对人代码_4",
+        "行政相对人代码_5", "行政相对人代码_6", "法定代表人", "法定代表人证件类型",
+        "法定代表人证件号码", "证件类型", "证件号码",
+    ]
+    assert "统一社会信用代码" not in header
+    assert row[header.index("行政相对人代码_1")] == "91371700MA3C4K2P7T"
+
+
+def test_column_map_renames_headers_only(tmp_path: Path) -> None:
+    columns = {"行政相对人代码_1": "统一社会信用代码", FINE: "罚款金额"}
+    path = tmp_path / "penalty.csv"
+    write_csv(_penalties(), "penalty", path, columns)
+    header, first, _second = _read(path)[1]
+    assert header == [columns.get(name, name) for name in PENALTY_FIELDS]
+    assert first[header.index("统一社会信用代码")] == "91371700MA3C4K2P7T"
+    assert first[header.index("罚款金额")] == "20"
 
 
 def test_line_ends_are_crlf(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""双公示 record validation, normalization and the public form."""
+"""双公示 record validation, normalization and the public form (second edition, DESIGN §5.5)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ from typing import Any
 import pytest
 
 from heze_hub.errors import InputError
-from heze_hub.items.credit_record import (
+from heze_hub.items.credit_fields import (
     LICENSE_FIELDS,
     PENALTY_FIELDS,
+    SECOND_EDITION,
     format_amount,
     mask_id_number,
-    parse_credit_record,
     public_record,
     record_decision_date,
     record_decision_number,
     wire_record,
 )
+from heze_hub.items.credit_record import parse_credit_record
 from heze_hub.items.identifiers import id_check_char
 from tests.support import DATA, EXAMPLES
 
@@ -75,15 +76,16 @@ def test_normalized_record_keeps_type_first_and_the_standard_order() -> None:
     keys = list(record)
     assert keys[0] == "type"
     assert keys[1:] == [f for f in PENALTY_FIELDS if f in record]
-    assert list(wire_record(record)) == keys[1:]
+    # The wire adds the second edition's empty columns, in their places.
+    assert [k for k in wire_record(record) if k in record] == keys[1:]
     assert json.loads(json.dumps(record, ensure_ascii=False)) == record  # plain JSON
 
 
 def test_text_is_stripped_codes_upper_cased_empty_optional_fields_dropped() -> None:
-    record = parse(PENALTY, 违法事实="  检查发现问题。 \n", 统一社会信用代码="91371700ma3c4k2p18",
+    record = parse(PENALTY, 违法事实="  检查发现问题。 \n", 行政相对人代码_1="91371700ma3c4k2p7t",
                    备注="   ")
     assert record["违法事实"] == "检查发现问题。"
-    assert record["统一社会信用代码"] == "91371700MA3C4K2P18"
+    assert record["行政相对人代码_1"] == "91371700MA3C4K2P7T"
     assert "备注" not in record
 
 
@@ -113,14 +115,33 @@ def test_record_must_be_a_table() -> None:
 # -- table of single-rule violations -------------------------------------------------------------
 CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str]] = [
     # (id, base, changes, field, message fragment)
-    ("uscc check", PENALTY, {"统一社会信用代码": "91371700MA3C4K2P19"}, "统一社会信用代码",
-     "校验位错误：应为 8"),
-    ("authority uscc", PENALTY, {"处罚机关统一社会信用代码": "11371700004234573D"},
-     "处罚机关统一社会信用代码", "校验位错误：应为 C"),
+    ("uscc check", PENALTY, {"行政相对人代码_1": "91371700MA3C4K2P7U"}, "行政相对人代码_1",
+     "校验位错误：应为 T"),
+    ("uscc check, old name", PENALTY,
+     {"行政相对人代码_1": None, "统一社会信用代码": "91371700MA3C4K2P7U"}, "统一社会信用代码",
+     "校验位错误：应为 T"),
+    # Right GB 32100 check character, wrong GB 11714 one: the examples' codes before issue 11.
+    ("uscc embedded organisation code", PENALTY, {"行政相对人代码_1": "91371700MA3C4K2P18"},
+     "行政相对人代码_1", "第17位（内含组织机构代码的校验码，GB 11714）错误"),
+    ("authority uscc", PENALTY, {"处罚机关统一社会信用代码": "11371700004234576N"},
+     "处罚机关统一社会信用代码", "校验位错误：应为 M"),
+    ("authority uscc embedded organisation code", PENALTY,
+     {"处罚机关统一社会信用代码": "11371700004234573C"}, "处罚机关统一社会信用代码",
+     "“00423457”的校验码应为 6"),
     ("source uscc", LICENSE, {"数据来源单位统一社会信用代码": "12371700MB2858123"},
      "数据来源单位统一社会信用代码", "应为18位"),
-    ("uscc letter I", LICENSE, {"统一社会信用代码": "91371702MA3F8R6I22"}, "统一社会信用代码",
+    ("uscc letter I", LICENSE, {"行政相对人代码_1": "91371702MA3F8R6I22"}, "行政相对人代码_1",
      "不允许的字符“I”"),
+    ("both names of code _1", PENALTY, {"统一社会信用代码": "91371700MA3C4K2P7T"},
+     "统一社会信用代码", "是行政相对人代码_1的旧名（第一版标准），二者只能填写一个"),
+    ("organisation code check", PENALTY, {"行政相对人代码_3": "MA3C4K2P-8"}, "行政相对人代码_3",
+     "校验码错误：应为 7（GB 11714）"),
+    ("organisation code length", PENALTY, {"行政相对人代码_1": None, "行政相对人代码_3": "MA3C4K2"},
+     "行政相对人代码_3", "应为9位"),
+    ("organisation code not the uscc's", PENALTY, {"行政相对人代码_3": "600037341"},
+     "行政相对人代码_3", "与统一社会信用代码第9至17位“MA3C4K2P7”不一致"),
+    ("registration number with a space", PENALTY, {"行政相对人代码_2": "371700 228012345"},
+     "行政相对人代码_2", "工商注册号不应含有空白字符"),
     ("missing name", PENALTY, {"行政相对人名称": None}, "行政相对人名称", "必填字段缺失"),
     ("missing decision no", PENALTY, {"行政处罚决定书文号": None}, "行政处罚决定书文号",
      "必填字段缺失"),
@@ -130,15 +151,33 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str]] = [
     ("missing penalty category", PENALTY, {"处罚类别": None}, "处罚类别", "必填字段缺失"),
     ("missing 有效期至", LICENSE, {"有效期至": None}, "有效期至", "必填字段缺失"),
     ("missing 处罚有效期", PENALTY, {"处罚有效期": None}, "处罚有效期", "必填字段缺失"),
-    ("org without uscc", PENALTY, {"统一社会信用代码": None}, "统一社会信用代码",
-     "行政相对人为法人及非法人组织时必填"),
+    ("org without uscc", PENALTY, {"行政相对人代码_1": None}, "行政相对人代码_1",
+     "行政相对人为法人及非法人组织时必填（统一社会信用代码；没有统一社会信用代码时填写"
+     "行政相对人代码_2至_6之一）"),
     ("org without representative", LICENSE, {"法定代表人": None}, "法定代表人",
      "行政相对人为法人及非法人组织时必填"),
     ("个体工商户 without uscc", PENALTY,
-     {"行政相对人类别": "个体工商户", "统一社会信用代码": None}, "统一社会信用代码",
+     {"行政相对人类别": "个体工商户", "行政相对人代码_1": None}, "行政相对人代码_1",
      "行政相对人为个体工商户时必填"),
-    ("person with uscc", PENALTY, {**PERSON, "统一社会信用代码": "91371700MA3C4K2P18"},
+    ("person with uscc", PENALTY, {**PERSON, "行政相对人代码_1": "91371700MA3C4K2P7T"},
+     "行政相对人代码_1", "行政相对人为自然人时不应填写"),
+    ("person with uscc, old name", PENALTY, {**PERSON, "统一社会信用代码": "91371700MA3C4K2P7T"},
      "统一社会信用代码", "行政相对人为自然人时不应填写"),
+    ("person with a tax number", PENALTY, {**PERSON, "行政相对人代码_4": "371702198005123010"},
+     "行政相对人代码_4", "行政相对人为自然人时不应填写"),
+    ("person with a representative's id", PENALTY,
+     {**PERSON, "法定代表人证件类型": "身份证", "法定代表人证件号码": PERSON_ID},
+     "法定代表人证件类型", "行政相对人为自然人时不应填写"),
+    ("representative id type without number", LICENSE, {"法定代表人证件类型": "身份证"},
+     "法定代表人证件号码", "法定代表人证件类型与法定代表人证件号码应同时填写"),
+    ("representative id number without type", LICENSE, {"法定代表人证件号码": PERSON_ID},
+     "法定代表人证件类型", "应同时填写"),
+    ("representative id check", LICENSE,
+     {"法定代表人证件类型": "身份证", "法定代表人证件号码": PERSON_ID[:17] + "5"},
+     "法定代表人证件号码", f"校验位错误：应为 {PERSON_ID[17]}（身份证号码，GB 11643）"),
+    ("representative id type", LICENSE,
+     {"法定代表人证件类型": "工作证", "法定代表人证件号码": "A123"}, "法定代表人证件类型",
+     "“工作证”不是允许的值"),
     ("person without id", PENALTY, {**PERSON, "证件号码": None}, "证件号码",
      "行政相对人为自然人时必填"),
     ("person without id type", LICENSE, {**PERSON, "证件类型": None}, "证件类型",
@@ -205,19 +244,77 @@ def test_rule_violations_name_field_and_rule(
 
 
 def test_all_problems_are_reported_in_field_order() -> None:
-    error = problem(PENALTY, 统一社会信用代码="91371700MA3C4K2P19", 处罚决定日期="2018-13-01",
-                    备用="x", 违法事实=None)
+    error = problem(PENALTY, 行政相对人代码_1="91371700MA3C4K2P7U", 处罚决定日期="2018-13-01",
+                    备用="x", 违法事实=None, 法定代表人证件号码=PERSON_ID)
     fields = [line.split("：", 1)[0] for line in str(error).splitlines()]
-    assert fields == ["credit.备用", "credit.统一社会信用代码", "credit.违法事实",
-                      "credit.处罚决定日期"]
+    assert fields == ["credit.备用", "credit.行政相对人代码_1", "credit.法定代表人证件类型",
+                      "credit.违法事实", "credit.处罚决定日期"]
     assert error.field == "credit.备用"
+
+
+def test_a_problem_of_the_old_name_sits_in_the_place_of_code_1() -> None:
+    error = problem(PENALTY, 行政相对人代码_1=None, 统一社会信用代码="91371700MA3C4K2P7U",
+                    行政相对人名称=None, 备用="x", 违法事实=None)
+    fields = [line.split("：", 1)[0] for line in str(error).splitlines()]
+    assert fields == ["credit.备用", "credit.行政相对人名称", "credit.统一社会信用代码",
+                      "credit.违法事实"]
 
 
 # -- what passes --------------------------------------------------------------------------------
 def test_natural_person_record() -> None:
     record = parse(PENALTY, **{**PERSON, "证件号码": PERSON_ID.lower()})
     assert record["证件号码"] == PERSON_ID
-    assert "统一社会信用代码" not in record
+    assert "行政相对人代码_1" not in record and "统一社会信用代码" not in record
+
+
+# -- second edition: the party's codes and the representative's document -------------------------
+def test_first_edition_name_is_read_as_code_1_and_kept_as_written() -> None:
+    old = parse(PENALTY, 行政相对人代码_1=None, 统一社会信用代码="91371700ma3c4k2p7t")
+    new = parse(PENALTY)
+    # Same record under the name the item wrote: an unchanged old file keeps its content hash.
+    assert old["统一社会信用代码"] == new["行政相对人代码_1"] == "91371700MA3C4K2P7T"
+    assert "行政相对人代码_1" not in old
+    assert list(old) == [("统一社会信用代码" if k == "行政相对人代码_1" else k) for k in new]
+    # On the wire both are the second edition's record.
+    assert wire_record(old) == wire_record(new)
+    assert wire_record(old)["行政相对人代码_1"] == "91371700MA3C4K2P7T"
+
+
+def test_an_empty_old_name_beside_code_1_is_not_both() -> None:
+    record = parse(PENALTY, 统一社会信用代码="")
+    assert record["行政相对人代码_1"] == "91371700MA3C4K2P7T" and "统一社会信用代码" not in record
+
+
+@pytest.mark.parametrize("subject", ["法人及非法人组织", "个体工商户"])
+@pytest.mark.parametrize(("code", "value"), [
+    ("行政相对人代码_2", "371700228012345"), ("行政相对人代码_3", "MA3C4K2P-7"),
+    ("行政相对人代码_4", "91371700ma3c4k2p7t"), ("行政相对人代码_5", "137170000123"),
+    ("行政相对人代码_6", "51371700MJE123456X"),
+])
+def test_another_party_code_stands_in_for_the_uscc(subject: str, code: str, value: str) -> None:
+    record = parse(PENALTY, 行政相对人类别=subject, 行政相对人代码_1=None, **{code: value})
+    assert "行政相对人代码_1" not in record
+    assert record[code] == value.upper().replace("-", "") if code.endswith("_3") \
+        else record[code] == value.upper()
+    wire = wire_record(record)
+    assert wire["行政相对人代码_1"] == "" and wire[code] == record[code]
+
+
+def test_organisation_code_beside_its_uscc_and_the_representatives_document() -> None:
+    record = parse(LICENSE, 行政相对人代码_1="91110000600037341L", 行政相对人代码_3="60003734-1",
+                   法定代表人证件类型="居民身份证", 法定代表人证件号码=PERSON_ID.lower())
+    assert record["行政相对人代码_3"] == "600037341"
+    assert (record["法定代表人证件类型"], record["法定代表人证件号码"]) == ("身份证", PERSON_ID)
+    keys = list(record)[1:]
+    assert keys == [f for f in LICENSE_FIELDS if f in record]
+
+
+def test_wire_record_carries_the_second_edition_columns_empty_where_not_applicable() -> None:
+    record = parse(PENALTY)
+    wire = wire_record(record)
+    assert list(wire) == [f for f in PENALTY_FIELDS if f in record or f in SECOND_EDITION]
+    assert [wire[c] for c in SECOND_EDITION] == ["91371700MA3C4K2P7T"] + [""] * 7
+    assert "type" not in wire and "统一社会信用代码" not in wire
 
 
 def test_居民身份证_is_normalized_to_身份证() -> None:
@@ -292,12 +389,25 @@ def test_decision_today_is_allowed() -> None:
 
 def test_license_with_every_field() -> None:
     full = {**LICENSE, "许可证书名称": "建筑工程施工许可证", "许可编号": "371701201805210101",
-            "备注": "无"}
+            "备注": "无", "行政相对人代码_2": "371700228012345", "行政相对人代码_3": "MA3F8R6Q4",
+            "行政相对人代码_4": "91371702MA3F8R6Q48", "行政相对人代码_5": "-",
+            "行政相对人代码_6": "-", "法定代表人证件类型": "护照", "法定代表人证件号码": "E1234567"}
     record = parse(full)
     assert list(record)[1:] == [f for f in LICENSE_FIELDS if f != "证件类型" and f != "证件号码"]
 
 
 # -- public form ------------------------------------------------------------------------------
+def test_public_record_masks_the_representatives_id_number() -> None:
+    record = parse(PENALTY, 法定代表人证件类型="身份证", 法定代表人证件号码=PERSON_ID,
+                   行政相对人代码_4="371702198005123010")  # an individual's tax number: an ID
+    public = public_record(record)
+    assert public["法定代表人证件号码"] == PERSON_ID[:6] + "********" + PERSON_ID[-4:]
+    assert public["行政相对人代码_4"] == "371702********3010"
+    assert public["行政相对人代码_1"] == record["行政相对人代码_1"]  # organisations' codes: public
+    assert PERSON_ID not in json.dumps(public, ensure_ascii=False)
+    assert record["法定代表人证件号码"] == PERSON_ID
+
+
 def test_public_record_masks_the_id_number_and_phone_numbers() -> None:
     record = parse(PENALTY, **PERSON, 备注="联系电话 13853001234，身份证 " + PERSON_ID)
     public = public_record(record)

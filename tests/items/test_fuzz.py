@@ -30,7 +30,7 @@ from heze_hub.errors import InputError
 from heze_hub.items.load import load_item
 from heze_hub.items.normalize import normalize, now
 from heze_hub.rules.gate import gate_errors, gate_warnings
-from tests.support import EXAMPLES, HubRun
+from tests.support import EXAMPLES, HubRun, init_config
 
 
 # --- seeds ---------------------------------------------------------------------------------------
@@ -345,6 +345,7 @@ def test_cli_refuses_generated_batches_with_exit_2(
     tmp_path_factory: Any, md: list[bytes], js: list[bytes]
 ) -> None:
     folder = tmp_path_factory.mktemp("cli")
+    init_config(folder)  # a hub's folder: the loaders, not the missing configuration, refuse
     files = []
     for n, data in enumerate(md):
         # An unknown field on the first line: refused whatever the rest holds.

@@ -1,4 +1,4 @@
-"""USCC (GB 32100) and ID-number (GB 11643) check characters."""
+"""USCC (GB 32100), organisation-code (GB 11714) and ID-number (GB 11643) check characters."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from heze_hub.items.identifiers import (
     id_check_char,
     id_number_is_valid,
     id_number_problem,
+    org_code_check_char,
+    org_code_problem,
     uscc_check_char,
     uscc_is_valid,
     uscc_problem,
@@ -19,10 +21,11 @@ from heze_hub.items.identifiers import (
 VALID_USCC = [
     "91110000600037341L",  # DESIGN §5.5
     "91350200776049653A",  # DESIGN §5.5
-    # The example items' codes (05, 06) — all have valid check characters.
-    "91371700MA3C4K2P18",
-    "11371700004234573C",
-    "91371702MA3F8R6Q22",
+    "9144030071526726XG",  # an organisation code whose check is 10, written X
+    # The example items' codes (05, 06): both check characters computed, not guessed.
+    "91371700MA3C4K2P7T",
+    "11371700004234576M",
+    "91371702MA3F8R6Q48",
     "12371700MB28581232",
 ]
 VALID_ID = [
@@ -77,6 +80,47 @@ def test_uscc_positions_3_to_8_are_digits_even_with_a_right_check() -> None:
 )
 def test_uscc_problem_messages(code: str, fragment: str) -> None:
     assert fragment in uscc_problem(code)
+
+
+# -- GB 11714: the organisation code in positions 9–17 ---------------------------------------------
+@pytest.mark.parametrize(("body", "check"), [
+    ("60003734", "1"),  # in 91110000600037341L (DESIGN §5.5)
+    ("77604965", "3"),  # in 91350200776049653A (DESIGN §5.5)
+    ("71526726", "X"),  # 11 − Σ mod 11 = 10
+    ("MA3C4K2P", "7"),  # letters count 10 (A) to 35 (Z)
+    ("00000000", "0"),  # 11 − 0 = 11, written 0
+])
+def test_org_code_check_char(body: str, check: str) -> None:
+    assert org_code_check_char(body) == check
+    assert org_code_problem(body + check) is None
+
+
+def test_org_code_letters_count_from_the_full_alphabet() -> None:
+    # GB 11714 values: A = 10 … Z = 35, not the USCC alphabet's indices (which skip I, O, S, V).
+    weights = (3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(c, 36) * w for c, w in zip("MA3C4K2P", weights, strict=True))
+    assert total == 22 * 3 + 10 * 7 + 3 * 9 + 12 * 10 + 4 * 5 + 20 * 8 + 2 * 4 + 25 * 2
+    assert org_code_check_char("MA3C4K2P") == str(11 - total % 11)
+
+
+@pytest.mark.parametrize(("code", "fragment"), [
+    ("60003734", "应为9位"), ("600037342", "校验码错误：应为 1"), ("6000373-1", "不允许的字符“-”"),
+])
+def test_org_code_problems(code: str, fragment: str) -> None:
+    assert fragment in org_code_problem(code)
+
+
+@pytest.mark.parametrize(("code", "org"), [
+    ("91371700MA3C4K2P18", "7"),  # example 05's party before issue 11
+    ("11371700004234573C", "6"),  # example 05's authority
+    ("91371702MA3F8R6Q22", "4"),  # example 06's party
+])
+def test_uscc_with_a_wrong_embedded_org_code_check_fails(code: str, org: str) -> None:
+    # Its own (GB 32100) check character is right, so only the GB 11714 check finds it.
+    assert uscc_check_char(code[:17]) == code[17]
+    assert not uscc_is_valid(code)
+    assert uscc_problem(code) == (f"第17位（内含组织机构代码的校验码，GB 11714）错误："
+                                  f"第9至16位“{code[8:16]}”的校验码应为 {org}")
 
 
 def test_uscc_is_valid_rejects_non_strings() -> None:

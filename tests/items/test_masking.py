@@ -69,7 +69,7 @@ MASK = [
     # 18-digit codes that are not valid ID numbers stay (licence numbers, wrong check digits)
     ("许可编号371701201805210101", "许可编号371701201805210101"),
     ("110105194912310021", "110105194912310021"),
-    ("统一社会信用代码91371700MA3C4K2P18", "统一社会信用代码91371700MA3C4K2P18"),
+    ("统一社会信用代码91371700MA3C4K2P7T", "统一社会信用代码91371700MA3C4K2P7T"),
     ("A11010519491231002X", "A11010519491231002X"),  # part of a longer code
     ("1110105194912310028", "1110105194912310028"),  # 19 digits, fails Luhn too
     # 15-digit legacy ID numbers: first 6 and last 3 kept

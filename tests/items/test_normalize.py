@@ -235,7 +235,9 @@ def test_credit_record_full_and_public(name: str) -> None:
     assert credit["type"] == c["kind"]
     # An organisation's record has nothing personal: the public form is the full one.
     assert public == credit
-    assert credit["统一社会信用代码"] in ("91371700MA3C4K2P18", "91371702MA3F8R6Q22")
+    # Example 05 still writes the first edition's name, example 06 the second edition's.
+    party_uscc = credit.get("统一社会信用代码") or credit["行政相对人代码_1"]
+    assert party_uscc in ("91371700MA3C4K2P7T", "91371702MA3F8R6Q48")
 
 
 def test_natural_person_credit_record_masked_in_public_only(tmp_path: Path) -> None:
@@ -270,7 +272,7 @@ def test_natural_person_credit_record_masked_in_public_only(tmp_path: Path) -> N
 
 def test_credit_record_problem_names_file_and_field(tmp_path: Path) -> None:
     data = json.loads(example("05-penalty-environment.json").read_text(encoding="utf-8"))
-    data["credit"]["统一社会信用代码"] = "91371700MA3C4K2P19"  # wrong check character
+    data["credit"]["统一社会信用代码"] = "91371700MA3C4K2P7U"  # wrong check character
     path = tmp_path / "bad-credit.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     err = refused(path, "credit")

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from heze_hub.cli.audit import register
 from heze_hub.rules.annual_report import UNKNOWABLE, annual_report, is_regulation, render
+from heze_hub.rules.outlets import OUTSIDE_TEMPLATE
 from heze_hub.store.db import Store
 from tests.rules.yeardata import YearBuilder, build_2018, license_, make_item, penalty
 
@@ -42,6 +43,10 @@ def test_template_rows_and_columns(store: Store) -> None:
         ("第二十条第（六）项", "行政处罚", "本年处理决定数量"),
         ("第二十条第（六）项", "行政强制", "本年处理决定数量"),
         ("第二十条第（八）项", "行政事业性收费", "本年收费金额（单位：万元）"),
+        (OUTSIDE_TEMPLATE, "重大行政决策征求意见稿", "本年公开件数"),
+        (OUTSIDE_TEMPLATE, "重大行政决策征求意见稿", "收到意见条数"),
+        (OUTSIDE_TEMPLATE, "意见收集和采纳情况", "本年公开件数"),
+        (OUTSIDE_TEMPLATE, "公开栏告示", "本年登记张贴次数"),
     ]
 
 
@@ -57,7 +62,12 @@ def test_counts_from_the_generated_year(store: Store) -> None:
         ("行政规范性文件", "本年制发件数"), ("行政规范性文件", "本年废止件数"),
         ("行政规范性文件", "现行有效件数"), ("行政强制", "本年处理决定数量"),
         ("行政事业性收费", "本年收费金额（单位：万元）"),
+        ("重大行政决策征求意见稿", "收到意见条数"),
     ]
+    # Outside the template's table: two drafts, one summary, two boards confirmed (yeardata).
+    assert values[("重大行政决策征求意见稿", "本年公开件数")] == 2
+    assert values[("意见收集和采纳情况", "本年公开件数")] == 1
+    assert values[("公开栏告示", "本年登记张贴次数")] == 3
     other = next(c for c in annual_report(store, 2018).cells
                  if c.row == "行政规范性文件" and c.column == "本年制发件数")
     assert "非规章政策文件 2 件" in other.basis  # a hint, not a guess

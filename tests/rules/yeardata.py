@@ -12,6 +12,7 @@ item's facts, :func:`run` and :func:`statuses` check them.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy import insert, select, update
 from heze_hub.items.model import NormalizedItem
 from heze_hub.rules.facts import Facts, ItemFacts
 from heze_hub.store.db import Store
-from heze_hub.store.schema import deliveries, items, versions
+from heze_hub.store.schema import board_postings, deliveries, items, versions
 from heze_hub.store.writes import append_receipt
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -113,6 +114,22 @@ class YearBuilder:
 
         self.store.write(op)
 
+    def boards(self, item: NormalizedItem, channel: str, boards: list[str],
+               posted: dict[str, str]) -> None:
+        """The boards a notice went to (as the board channel records them) and the postings a
+        person confirmed: board → posted_on."""
+        def op(conn: Any) -> None:
+            conn.execute(update(deliveries).where(
+                deliveries.c.index_no == item.index_no, deliveries.c.channel == channel,
+            ).values(state=json.dumps({"boards": boards}, ensure_ascii=False)))
+            for seq, (board, day) in enumerate(posted.items(), start=10_000):
+                conn.execute(insert(board_postings).values(
+                    index_no=item.index_no, version=item.version, channel=channel, board=board,
+                    posted_on=day, photo_sha256="a" * 64, receipt_seq=seq,
+                    confirmed_at=at(day).isoformat()))
+
+        self.store.write(op)
+
     def expect(self, rule: str, key: str, channel: str | None) -> None:
         self.expected.add((rule, key, channel))
 
@@ -147,25 +164,25 @@ def broken_key(f: Any) -> tuple[str, str | None, str | None]:
 def penalty(number: str, decided: str) -> dict[str, Any]:
     return {
         "type": "penalty", "行政相对人名称": "菏泽某化工有限公司",
-        "行政相对人类别": "法人及非法人组织", "统一社会信用代码": "91371700MA3C4K2P18",
+        "行政相对人类别": "法人及非法人组织", "统一社会信用代码": "91371700MA3C4K2P7T",
         "行政处罚决定书文号": number, "违法行为类型": "大气污染", "违法事实": "设施未运行",
         "处罚依据": "大气污染防治法", "处罚类别": "罚款", "处罚内容": "罚款二十万元",
         "罚款金额（万元）": 20, "处罚决定日期": decided, "处罚机关": "菏泽市环境保护局",
-        "处罚机关统一社会信用代码": "11371700004234573C", "数据来源单位": "菏泽市环境保护局",
-        "数据来源单位统一社会信用代码": "11371700004234573C",
+        "处罚机关统一社会信用代码": "11371700004234576M", "数据来源单位": "菏泽市环境保护局",
+        "数据来源单位统一社会信用代码": "11371700004234576M",
     }
 
 
 def license_(number: str, decided: str) -> dict[str, Any]:
     return {
         "type": "license", "行政相对人名称": "菏泽某建设有限公司",
-        "行政相对人类别": "法人及非法人组织", "统一社会信用代码": "91371700MA3C4K2P18",
+        "行政相对人类别": "法人及非法人组织", "统一社会信用代码": "91371700MA3C4K2P7T",
         "行政许可决定文书名称": "建筑工程施工许可决定书", "行政许可决定文书号": number,
         "许可类别": "普通", "许可内容": "准予施工", "许可决定日期": decided,
         "有效期自": decided, "有效期至": "2099-12-31", "许可机关": "菏泽市住房和城乡建设局",
-        "许可机关统一社会信用代码": "11371700004234573C", "当前状态": "有效",
+        "许可机关统一社会信用代码": "11371700004234576M", "当前状态": "有效",
         "数据来源单位": "菏泽市住房和城乡建设局",
-        "数据来源单位统一社会信用代码": "11371700004234573C",
+        "数据来源单位统一社会信用代码": "11371700004234576M",
     }
 
 
@@ -356,6 +373,42 @@ def build_2018(store: Store) -> YearBuilder:
     b.version(broke, {"portal": "2018-04-20", "wechat": ("failed", "2018-04-20")},
               summary="修订后的概述。")
     b.expected.add(("delivery", broke.index_no, "wechat"))
+
+    # -- bulletin boards (DESIGN §5.6): due 3 working days after the notice ---------------------
+    ok = b.item("孙庄村2018年第二季度低保对象公示", "2018-06-04", kind="announcement",
+                topics=("社会救助",), posting_days=7,
+                publish={"portal": "2018-06-04", "board": "2018-06-04"})
+    b.boards(ok, "board", ["孙庄村", "滨河街道"],
+             {"孙庄村": "2018-06-04", "滨河街道": "2018-06-05"})
+    late = b.item("李庄村2018年扶贫资金项目公告", "2018-07-02", kind="announcement",
+                  topics=("精准扶贫",), posting_days=10,
+                  publish={"portal": "2018-07-02", "board": "2018-07-02"})
+    b.boards(late, "board", ["李庄村"], {"李庄村": "2018-07-10"})  # late: up 2 days short
+    b.expect("board-posting", late.index_no, "board")
+    never = b.item("王庄村2018年危房改造对象公示", "2018-08-01", kind="announcement",
+                   topics=("社会救助",), posting_days=7,
+                   publish={"portal": "2018-08-01", "board": "2018-08-01"})
+    b.boards(never, "board", ["王庄村"], {})  # never confirmed
+    b.expect("board-posting", never.index_no, "board")
+
+    # -- decision drafts for public comment (DESIGN §5.6) --------------------------------------
+    parking = b.item("菏泽市城市停车管理办法（征求意见稿）", "2018-04-02", kind="draft",
+                     category="decision", comment_until=date(2018, 5, 10),
+                     comment_address="tingche@heze.gov.cn", publish={"portal": "2018-04-02"})
+    # The decisions are "other" here, so that the annual report's policy counts stay as they are.
+    b.item("菏泽市城市停车管理办法", "2018-06-01", kind="other", category="decision",
+           major=True, draft_of=parking.index_no, publish={"portal": "2018-06-01"})
+    b.item("《菏泽市城市停车管理办法（征求意见稿）》意见采纳情况", "2018-05-20",
+           kind="comment_summary", draft_of=parking.index_no, publish={"portal": "2018-05-20"})
+    dogs = b.item("菏泽市养犬管理规定（征求意见稿）", "2018-07-02", kind="draft",
+                  category="decision", comment_until=date(2018, 7, 20),
+                  comment_address="https://yj.heze.gov.cn", publish={"portal": "2018-07-02"},
+                  expect=[("comment-period", None), ("comment-summary", None)])
+    b.item("菏泽市养犬管理规定", "2018-07-16", kind="other", category="decision", major=True,
+           draft_of=dogs.index_no, publish={"portal": "2018-07-16"},
+           expect=[("major-draft", None)])  # before the comment period ended
+    b.item("关于调整城市供水价格的决定", "2018-09-03", kind="other", category="decision",
+           major=True, publish={"portal": "2018-09-03"}, expect=[("major-draft", None)])
 
     # -- another year: never reported in 2018 -------------------------------------------------
     b.item("关于做好2017年防汛工作的通知", "2017-05-02",

@@ -366,9 +366,12 @@ def test_weibo_length_rule(sb, http):
 # ---------------------------------------------------------------------------------------------
 # Credit
 # ---------------------------------------------------------------------------------------------
+# Second edition (DESIGN §5.5): the party's six code columns, the representative's document.
+CODES = {f"行政相对人代码_{i}": "" for i in range(2, 7)} | {"法定代表人证件类型": "",
+                                                          "法定代表人证件号码": ""}
 LICENSE = {
     "行政相对人名称": "菏泽某建设工程有限公司", "行政相对人类别": "法人及非法人组织",
-    "统一社会信用代码": "91371702MA3F8R6Q22", "法定代表人": "王某",
+    "行政相对人代码_1": "91371702MA3F8R6Q48", **CODES, "法定代表人": "王某",
     "行政许可决定文书名称": "建筑工程施工许可证", "行政许可决定文书号": "菏建许〔2018〕112号",
     "许可类别": "普通", "许可证书名称": "建筑工程施工许可证", "许可编号": "371701201805210101",
     "许可内容": "菏泽市牡丹区棚户区改造安置房项目（一期）施工许可", "许可决定日期": "2018-05-21",
@@ -378,16 +381,16 @@ LICENSE = {
 }
 PENALTY = {
     "行政相对人名称": "菏泽某化工有限公司", "行政相对人类别": "法人及非法人组织",
-    "统一社会信用代码": "91371700MA3C4K2P18", "法定代表人": "李某",
+    "行政相对人代码_1": "91371700MA3C4K2P7T", **CODES, "法定代表人": "李某",
     "行政处罚决定书文号": "菏环罚字〔2018〕27号", "违法行为类型": "未按规定运行大气污染防治设施",
     "违法事实": "2018年7月10日检查发现，该公司脱硫设施未正常运行。",
     "处罚依据": "《中华人民共和国大气污染防治法》第九十九条第（三）项", "处罚类别": "罚款",
     "处罚内容": "罚款人民币二十万元", "罚款金额（万元）": 20, "处罚决定日期": "2018-08-06",
     "处罚有效期": "2019-08-06", "处罚机关": "菏泽市环境保护局",
-    "处罚机关统一社会信用代码": "11371700004234573C", "数据来源单位": "菏泽市环境保护局",
-    "数据来源单位统一社会信用代码": "11371700004234573C",
+    "处罚机关统一社会信用代码": "11371700004234576M", "数据来源单位": "菏泽市环境保护局",
+    "数据来源单位统一社会信用代码": "11371700004234576M",
 }
-PERSON = {**PENALTY, "行政相对人名称": "张某", "行政相对人类别": "自然人", "统一社会信用代码": "",
+PERSON = {**PENALTY, "行政相对人名称": "张某", "行政相对人类别": "自然人", "行政相对人代码_1": "",
           "法定代表人": "", "证件类型": "身份证", "证件号码": "11010519491231002X",
           "行政处罚决定书文号": "菏环罚字〔2018〕28号"}
 
@@ -422,7 +425,18 @@ def test_credit_accepts_valid_records(sb, http):
     ("license", {**LICENSE, "有效期自": "2018-02-30"}, "有效期自 不是有效日期"),
     ("license", {**LICENSE, "有效期至": "2017-01-01"}, "有效期至 早于 有效期自"),
     ("license", {**LICENSE, "许可类别": "一般"}, "许可类别 取值无效"),
-    ("license", {**LICENSE, "统一社会信用代码": "91371702MA3F8R6Q23"}, "统一社会信用代码 不是有效"),
+    ("license", {**LICENSE, "行政相对人代码_1": "91371702MA3F8R6Q49"}, "行政相对人代码_1 不是有效"),
+    # GB 32100 check character right, the embedded organisation code's (GB 11714) wrong.
+    ("license", {**LICENSE, "行政相对人代码_1": "91371702MA3F8R6Q22"}, "行政相对人代码_1 不是有效"),
+    ("penalty", {**PENALTY, "处罚机关统一社会信用代码": "11371700004234573C"},
+     "处罚机关统一社会信用代码 不是有效"),
+    # The first edition's name is not a column of the second.
+    ("license", {k: v for k, v in {**LICENSE, "统一社会信用代码": "91371702MA3F8R6Q48"}.items()
+                 if k != "行政相对人代码_1"}, "未知字段：统一社会信用代码"),
+    ("license", {**LICENSE, "行政相对人代码_1": ""}, "缺少必填字段：行政相对人代码_1"),
+    ("penalty", {**PENALTY, "法定代表人证件类型": "身份证",
+                 "法定代表人证件号码": "110105194912310021"},
+     "法定代表人证件号码 不是有效的居民身份证号码"),
     ("license", {**LICENSE, "type": "license"}, "未知字段：type"),
     ("license", {**LICENSE, "行政相对人类别": "企业"}, "行政相对人类别 取值无效"),
     ("penalty", {**PENALTY, "罚款金额（万元）": "20"}, "罚款金额（万元） 必须是不小于 0 的数字"),
@@ -434,7 +448,7 @@ def test_credit_accepts_valid_records(sb, http):
     ("penalty", {**PENALTY, "违法事实": 12}, "违法事实 必须是字符串"),
     ("penalty", {**PERSON, "证件号码": "110105194912310021"}, "证件号码 不是有效的居民身份证号码"),
     ("penalty", {**PERSON, "证件号码": ""}, "缺少必填字段：证件号码"),
-    ("penalty", {**PENALTY, "处罚机关统一社会信用代码": "11371700004234573"},
+    ("penalty", {**PENALTY, "处罚机关统一社会信用代码": "11371700004234576"},
      "处罚机关统一社会信用代码 不是有效"),
     ("penalty", ["not", "an", "object"], "记录不是 JSON 对象"),
 ])
@@ -446,6 +460,26 @@ def test_credit_rejects_invalid_records(sb, http, kind, record, reason):
     [rejected] = answer["rejected"]
     assert reason in rejected["reason"], rejected["reason"]
     assert not sb.credit.records
+
+
+def test_credit_party_without_uscc_is_identified_by_another_code(sb, http):
+    # 行政相对人代码_1 is required only when none of _2…_6 is given (second edition).
+    shop = {**PENALTY, "行政相对人类别": "个体工商户", "行政相对人代码_1": "",
+            "行政相对人代码_2": "371700600123456"}
+    r = file_records(sb, http, "penalty", [shop])
+    assert r.json()["rejected"] == [] and len(r.json()["accepted"]) == 1
+
+
+def test_credit_provincial_template_column_names(sb, http):
+    # A provincial platform still on the first edition's name for code _1.
+    sb.credit.columns = {"行政相对人代码_1": "统一社会信用代码"}
+    renamed = {sb.credit.columns.get(k, k): v for k, v in LICENSE.items()}
+    assert file_records(sb, http, "license", [renamed]).json()["rejected"] == []
+    r = file_records(sb, http, "penalty", [PENALTY], key="k-2")  # the standard name: not its column
+    [rejected] = r.json()["rejected"]
+    assert "未知字段：行政相对人代码_1（本平台模板列名为“统一社会信用代码”）" in rejected["reason"]
+    sb.credit.reset()
+    assert sb.credit.columns == {}
 
 
 def test_credit_mixed_batch_and_duplicates(sb, http):

@@ -8,7 +8,15 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from tests.support import HubRun, hub_executable
+import pytest
+
+from tests.support import HubRun, hub_executable, init_config
+
+
+@pytest.fixture(autouse=True)
+def hub_folder(tmp_path: Path) -> Path:
+    """Accounts belong to a hub: the folder has its channels.toml (as after ``hub init``)."""
+    return init_config(tmp_path)
 
 
 def _add(tmp: Path, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 from tests.service.served import DEPT, Served, item_json
-from tests.support import HubRun, write_item
+from tests.support import HubRun, init_config, write_item
 
 
 def test_json_item_is_accepted_with_index_number_and_states(served: Served) -> None:
@@ -55,6 +55,7 @@ def test_invalid_items_get_the_cli_messages_and_nothing_is_registered(
     assert "字段 kind" in err["message"]
     # The same file through hub publish says the same thing about the field.
     (tmp_path / "item.json").write_text(json.dumps(bad, ensure_ascii=False), "utf-8")
+    init_config(tmp_path)
     cli = HubRun(cwd=tmp_path)("publish", "item.json", check=2)
     assert err["message"] in cli.stderr.replace("\n", "")
     # Two files, both wrong: both reported, neither registered.

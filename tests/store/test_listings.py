@@ -28,6 +28,7 @@ class Derive:
             "written_on": item["written_on"], "kind": item["kind"],
             "category": item["category"], "topics": json.dumps(item["topics"]),
             "interprets": item["interprets"], "content_sha256": item["content_sha256"],
+            "draft_of": item.get("draft_of"),
             "row": f"<tr>{item['title']}</tr>", "search_head": "{}", "search_tail": "{}",
         }
 

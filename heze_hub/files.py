@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -43,7 +45,7 @@ def atomic_writer(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_beside(path)
     try:
         if encoding is None:
             f: IO[Any] = os.fdopen(fd, "wb")
@@ -53,7 +55,8 @@ def atomic_writer(
             yield f
             f.flush()
             os.fsync(f.fileno())
-        # mkstemp creates 0600, whatever the umask; readers such as a web server need ``mode``.
+        # The temporary file is 0600, whatever the umask; readers such as a web server need
+        # ``mode``.
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -98,7 +101,7 @@ def atomic_write_chunks(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_beside(path)
     try:
         digest, size = hashlib.sha256(), 0
         with os.fdopen(fd, "wb") as f:
@@ -118,6 +121,22 @@ def atomic_write_chunks(
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_temp_serial = itertools.count()
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path`` (``.NAME.PID.THREAD.N.tmp``, mode 0600), open for
+    writing. Unique to this process and thread by its name, and created exclusively: what
+    ``tempfile.mkstemp`` gives, without its random names (a third of a page write's CPU)."""
+    while True:
+        tmp = (f"{path.parent}/.{path.name}.{os.getpid()}.{threading.get_ident()}."
+               f"{next(_temp_serial)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), tmp
+        except FileExistsError:  # left by a process that had the same id before a crash
+            continue
 
 
 def _same_file(path: Path, size: int, sha256: str) -> bool:

@@ -227,8 +227,12 @@ class RssChannel(Channel):
         fg.load_extension("dc", atom=False, rss=True)
         site = f"{self.hub.public_url.rstrip('/')}/"
         fg.id(site)
-        fg.title(name_text(self.settings.title))
-        fg.description(name_text(self.settings.description) or name_text(self.settings.title))
+        # The default title names the organisation ([hub] name), as the portal's pages do.
+        title = self.settings.title
+        if title == RssSettings.model_fields["title"].default and self.hub.org_name:
+            title = f"{self.hub.org_name} {title}"
+        fg.title(name_text(title))
+        fg.description(name_text(self.settings.description) or name_text(title))
         # The RSS <channel><link> is the href of the last link() call: self first (§11).
         media = "application/rss+xml" if file_name == RSS_FILE else "application/atom+xml"
         fg.link(href=self.feed_url(file_name), rel="self", type=media)

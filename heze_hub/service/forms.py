@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from heze_hub.items.item_file import ItemFile
+from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS
 
 #: Attachment rows on the form (a submission through the API may carry more).
 ATTACHMENT_ROWS = 3
@@ -27,6 +28,8 @@ LABELS = {
     "posting_days": "公示天数", "decided_at": "决定时间", "channels": "指定渠道",
     "redact": "需隐去的文字", "credit": "双公示记录", "body": "正文（Markdown）",
     "correction": "更正说明", "repeals": "废止的文件", "valid_until": "有效期至",
+    "boards": "公开栏", "comment_until": "征求意见截止日期", "comment_address": "意见反馈地址",
+    "draft_of": "征求意见稿所对应的决策", "major": "重大决策",
 }
 HINTS = {
     "topics": "每行一个", "redact": "每行一个；发布前从所有公开内容中删除",
@@ -35,13 +38,10 @@ HINTS = {
     "credit": "JSON 对象，如 {\"type\": \"penalty\", …}",
     "summary": "留空则从正文提取（最多 100 字）", "decided_at": "如召回决定的时间，时限由此起算",
 }
+#: The names the portal shows for kinds and categories, and the 公开方式.
 CHOICE_LABELS = {
-    "notice": "通知", "announcement": "公告/公示", "policy": "政策文件",
-    "interpretation": "政策解读",
-    "report": "报告", "recall": "召回", "license": "行政许可", "penalty": "行政处罚",
-    "proposal_reply": "建议提案答复", "statistics": "统计信息", "other": "其他",
-    "decision": "决策", "execution": "执行", "management": "管理", "service": "服务",
-    "result": "结果", "proactive": "主动公开", "on_request": "依申请公开", "withheld": "不予公开",
+    **KIND_LABELS, **CATEGORY_LABELS,
+    "proactive": "主动公开", "on_request": "依申请公开", "withheld": "不予公开",
 }
 
 

@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from heze_hub.errors import ConfigError
+from heze_hub.portal.pages import template_text
 from heze_hub.service import forms, pages, submit
 from heze_hub.service.accounts import check_password, end_session, start_session
 from heze_hub.service.api import submit_uploads
@@ -174,8 +175,14 @@ def _form(request: Request, visitor: Visitor, values: dict[str, str],
                   rows=range(forms.ATTACHMENT_ROWS))
 
 
+async def portal_css(request: Request) -> Response:
+    """The static portal's stylesheet, so the preview of a portal page looks as it will."""
+    return Response(template_text("site.css"), media_type="text/css")
+
+
 ROUTES = [
     Route("/", home, methods=["GET"]),
+    Route("/assets/site.css", portal_css, methods=["GET"]),
     Route("/login", login_page, methods=["GET"]),
     Route("/login", login, methods=["POST"]),
     Route("/logout", logout, methods=["POST"]),

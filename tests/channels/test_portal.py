@@ -318,8 +318,10 @@ def test_interpretation_by_index_no_and_policy_from_the_store(tmp_path):
 
 def test_announcement_shows_its_posting_period(tmp_path):
     static_channel(tmp_path).publish(ANNOUNCEMENT, context())
-    text = re.sub(r"<[^>]+>", "", page_of(tmp_path, ANNOUNCEMENT))  # the dates sit in spans
+    page = page_of(tmp_path, ANNOUNCEMENT)
+    text = re.sub(r"<[^>]+>", "", page)  # dates sit in no-wrap spans
     assert "公示期：2018-06-05 至 2018-06-14（10天，自发布之日起计算）" in text
+    assert '<span class="nw">2018-06-05</span>' in page
 
 
 def test_attachments_are_copied_beside_the_page(tmp_path):

@@ -95,3 +95,28 @@ def test_comment_summary_within_30_days_of_the_period() -> None:
     assert statuses(check_comment_summary, d) == ["broken"]  # NOW is 2019
     not_yet = datetime(2018, 5, 20, tzinfo=TZ)
     assert statuses(check_comment_summary, d, now=not_yet) == ["unknown"]
+
+
+def test_audit_of_a_database_from_before_boards(tmp_path) -> None:
+    """A database written before ``board_postings`` existed is audited as it is (read-only)."""
+    from sqlalchemy import create_engine, text
+
+    from heze_hub.rules.audit import run_audit
+    from heze_hub.store.db import Store
+    from tests.rules.yeardata import YearBuilder
+
+    path = tmp_path / "hub.db"
+    store = Store(f"sqlite:///{path}")
+    YearBuilder(store).item("关于做好防汛工作的通知", "2018-05-02")
+    store.close()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE board_postings"))
+    engine.dispose()
+    old = Store(f"sqlite:///{path}", read_only=True)
+    try:
+        report = run_audit(old, 2018, NOW)
+    finally:
+        old.close()
+    assert report.counts()["board-posting"] == {"met": 0, "broken": 0, "unknown": 0}
+    assert report.counts()["proactive-deadline"]["met"] == 1

@@ -110,6 +110,8 @@ class WeChatChannel(Channel):
     # freepublish/delete; a published article cannot be edited, so a correction is a new post.
     can_withdraw = True
     edits_in_place = False
+    # After the submit, freepublish/get is polled until WeChat has published the article.
+    waiting_for = "等待微信发布结果"
 
     settings: WeChatSettings
 

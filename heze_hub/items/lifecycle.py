@@ -34,7 +34,9 @@ class Standing:
 
 def repealed_by(item: NormalizedItem, known: Iterable[NormalizedItem]) -> list[NormalizedItem]:
     """Published items whose ``repeals`` names ``item``, oldest first."""
-    found = [k for k in known if item.index_no in k.repeals and k.index_no != item.index_no]
+    # A catalogue's compact listing of an item carries no ``repeals``: only whole items count.
+    found = [k for k in known
+             if item.index_no in getattr(k, "repeals", ()) and k.index_no != item.index_no]
     return sorted(found, key=lambda k: (k.published_at, k.index_no))
 
 

@@ -9,7 +9,7 @@ from heze_hub.items.lifecycle import standing
 from heze_hub.items.model import NormalizedItem
 from heze_hub.portal.pages import esc, fmt_date, href, item_link, item_page_path, page
 
-__all__ = ["lifecycle_notes", "render_withdrawn_page", "repealed_pages"]
+__all__ = ["lifecycle_notes", "render_withdrawn_page"]
 
 
 def lifecycle_notes(item: NormalizedItem, known: list[NormalizedItem]) -> list[str]:
@@ -31,11 +31,6 @@ def lifecycle_notes(item: NormalizedItem, known: list[NormalizedItem]) -> list[s
         parts.append(f'<p class="correction"><strong>更正说明</strong>（{day}）：'
                      f"{esc(s.correction)}</p>")
     return parts
-
-
-def repealed_pages(known: list[NormalizedItem], dirty: set[str]) -> set[str]:
-    """Pages to re-render because a ``dirty`` item repeals them."""
-    return {ix for item in known if item.index_no in dirty for ix in item.repeals}
 
 
 def render_withdrawn_page(item: NormalizedItem, reason: str, when: datetime) -> str:

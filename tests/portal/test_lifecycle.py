@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from heze_hub.portal.lifecycle import lifecycle_notes, render_withdrawn_page, repealed_pages
-from heze_hub.portal.pages import related
+from heze_hub.portal.lifecycle import lifecycle_notes, render_withdrawn_page
+from heze_hub.portal.published import PublishedSet
 from tests.rules.yeardata import make_item
 
 OLD = make_item("371700/2018-00001", 1, "菏泽市城市管理办法", date(2018, 3, 1), kind="policy")
@@ -17,8 +17,14 @@ NEW = make_item("371700/2019-00001", 1, "菏泽市城市管理办法（修订）
 def test_a_repealed_item_links_its_successor_and_is_re_rendered() -> None:
     [note] = lifecycle_notes(OLD, [OLD, NEW])
     assert "已废止" in note and "2019-00001.html" in note and NEW.title in note
-    assert repealed_pages([OLD, NEW], {NEW.index_no}) == {OLD.index_no}
-    assert OLD.index_no in related([OLD, NEW], {NEW.index_no})
+    published = PublishedSet(lambda _rebuild: [OLD], lambda _items, _dirty: None)
+    published.add(NEW)
+    # Each is the other's partner: the repealed page is re-rendered with its link.
+    assert [p.index_no for p in published.partners(NEW)] == [OLD.index_no]
+    assert [p.index_no for p in published.partners(OLD)] == [NEW.index_no]
+    # Withdrawn: out of the set at once, before the store knows.
+    published.withdraw(NEW.index_no, 1)
+    assert published.partners(OLD) == [] and published.get(NEW.index_no) is None
 
 
 def test_validity_and_correction_notes() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 
 from heze_hub.config import Config
 from heze_hub.delivery.channel import Channel, HubInfo
@@ -24,6 +25,7 @@ from heze_hub.items.load import load_item
 from heze_hub.items.messages import show_path
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, normalize, now
+from heze_hub.portal.listing import store_listings
 from heze_hub.receipts.keyfile import load_key, load_or_create_key
 from heze_hub.receipts.merkle import TreeBuilder
 from heze_hub.receipts.signing import SigningKey, sign_checkpoint
@@ -82,6 +84,9 @@ class Hub:
             latest_item=partial(lookups.latest_item, self.store),
             latest_of_kind=partial(lookups.latest_of_kind, self.store),
             channel_deliveries=partial(lookups.channel_deliveries, self.store),
+            published_listings=lambda channel, search: store_listings(self.store, channel, search),
+            latest_published=self.store.published_items,
+            load_version=self._stored_version,
             org_name=config.hub.name,
             site_code=config.hub.site_code,
         )
@@ -94,6 +99,12 @@ class Hub:
             if self._secrets
             else None
         )
+
+    def _stored_version(self, index_no: str, version: int) -> NormalizedItem | None:
+        try:
+            return self.store.load_version(index_no, version)
+        except NoResultFound:
+            return None
 
     @property
     def org_code(self) -> str:

@@ -1,10 +1,12 @@
 """rss: RSS 2.0 and Atom feeds of the latest published items (DESIGN §5.2).
 
-The feeds are rebuilt from the store every time, never appended to, so they always show what
-was actually published: the latest version of the latest ``max_entries`` items. An entry keeps
-its guid across versions: ``urn:heze-hub:item:{index_no}`` (``isPermaLink="false"``). The index
-number never changes, while the portal's public address may (a new domain must not make every
-reader see every item again); the entry's link carries the portal URL.
+The feeds are rebuilt from the store once per run (``finish_run``), never appended to, so they
+always show what was actually published: the latest version of the latest ``max_entries`` items.
+Only those are ever read: a run costs the same in an archive of ten items or fifty thousand.
+An entry keeps its guid across versions: ``urn:heze-hub:item:{index_no}``
+(``isPermaLink="false"``). The index number never changes, while the portal's public address
+may (a new domain must not make every reader see every item again); the entry's link carries
+the portal URL.
 
 Both feeds also carry the latest signed checkpoint of the receipt log in a ``hub:checkpoint``
 element (namespace :data:`HUB_NS`), so anyone who reads the feed holds a newer signed state to
@@ -37,6 +39,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from bisect import bisect_left, insort
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,7 +58,6 @@ from heze_hub.plugin import (
     DeliveryContext,
     HubInfo,
     NormalizedItem,
-    PublishedSet,
     PublishResult,
     atomic_write,
     canonical_json,
@@ -125,11 +127,11 @@ class RssChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
         super().__init__(name, settings, hub)
-        self._published = PublishedSet(
-            lambda: list(self.hub.published_items(self.name)), self._write_feeds
-        )
-        self._lock = threading.Lock()
-        self._in_feed: set[str] = set()
+        self._lock = threading.Lock()  # guards the fields below
+        self._newest: _Newest | None = None  # the entries the feeds will show, as known now
+        # Items this process published that are among them, and every version it published.
+        self._local: dict[str, NormalizedItem] = {}
+        self._versions: dict[str, int] = {}
 
     @property
     def output_dir(self) -> Path:
@@ -157,27 +159,39 @@ class RssChannel(Channel):
 
     # -- publish -------------------------------------------------------------------------------
     def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
-        """Add ``item`` to what this process published and rebuild both feeds (coalesced)."""
+        """Count ``item`` in the feeds; they are rewritten once, when the run finishes."""
         entry = self.render(item)
         ctx.payload_sha256 = sha256_hex(canonical_json(entry))
-        ticket = self._published.add(item)
         try:
-            self._published.rebuild(ticket)
-        except Exception as exc:  # the store or the disk: worth another attempt
+            listed = self._add(item)
+        except Exception as exc:  # the store: worth another attempt
             raise write_failure("订阅源重建失败", exc) from exc
-        with self._lock:
-            listed = item.index_no in self._in_feed
         n = self.settings.max_entries
         note = None if listed else f"该信息不在最新 {n} 条之内，未列入订阅源"
         return PublishResult(remote_id=entry["guid"], url=self.feed_url(RSS_FILE), note=note)
 
+    def _add(self, item: NormalizedItem) -> bool:
+        """Record ``item`` as published here; whether the feeds now list it."""
+        with self._lock:
+            if self._newest is None:
+                newest = _Newest(self.settings.max_entries)
+                for stored in self.hub.latest(self.name, self.settings.max_entries):
+                    newest.put(stored.index_no, stored.version, stored.published_at)
+                self._newest = newest
+            self._versions[item.index_no] = max(item.version, self._versions.get(item.index_no, 0))
+            if self._newest.put(item.index_no, item.version, item.published_at):
+                self._local[item.index_no] = item
+            # Items pushed out of the newest no longer need their whole item kept.
+            for index_no in self._newest.dropped():
+                self._local.pop(index_no, None)
+            return item.index_no in self._newest
+
     def finish_run(self) -> None:
         """Rewrite the feeds from the store: the final state, with the latest checkpoint."""
         try:
-            self._published.rebuild()
+            self._write_feeds()
         except OSError as exc:
             raise write_failure(f"订阅源重建失败（{self.output_dir}）", exc) from exc
-        self._published.forget_stored()
 
     # -- health --------------------------------------------------------------------------------
     def configuration_problems(self) -> list[str]:
@@ -190,18 +204,22 @@ class RssChannel(Channel):
         return self.configuration_problems()
 
     # -- the feeds -----------------------------------------------------------------------------
-    def _write_feeds(self, items: list[NormalizedItem], _dirty: set[str]) -> None:
+    def _write_feeds(self) -> None:
+        n = self.settings.max_entries
+        with self._lock:
+            local, versions = list(self._local.values()), dict(self._versions)
+        # The store's newest, less versions this process has since replaced, plus its own.
+        stored = [i for i in self.hub.latest(self.name, n)
+                  if i.version >= versions.get(i.index_no, 0)]
+        latest = _merge_latest(stored, local)[:n]  # newest first
         root = self.output_dir
-        if not items and not root.exists():
+        if not latest and not root.exists():
             return
-        latest = items[: self.settings.max_entries]  # newest first
         checkpoint = self.hub.latest_checkpoint() or ""
         rss = self._feed(latest, RSS_FILE, checkpoint).rss_str(pretty=True)
         atom = self._feed(latest, ATOM_FILE, checkpoint).atom_str(pretty=True)
         atomic_write(root / RSS_FILE, rss, only_if_changed=True)
         atomic_write(root / ATOM_FILE, atom, only_if_changed=True)
-        with self._lock:
-            self._in_feed = {i.index_no for i in latest}
 
     def _feed(self, items: list[NormalizedItem], file_name: str, checkpoint: str) -> FeedGenerator:
         fg = FeedGenerator()
@@ -209,8 +227,12 @@ class RssChannel(Channel):
         fg.load_extension("dc", atom=False, rss=True)
         site = f"{self.hub.public_url.rstrip('/')}/"
         fg.id(site)
-        fg.title(name_text(self.settings.title))
-        fg.description(name_text(self.settings.description) or name_text(self.settings.title))
+        # The default title names the organisation ([hub] name), as the portal's pages do.
+        title = self.settings.title
+        if title == RssSettings.model_fields["title"].default and self.hub.org_name:
+            title = f"{self.hub.org_name} {title}"
+        fg.title(name_text(title))
+        fg.description(name_text(self.settings.description) or name_text(title))
         # The RSS <channel><link> is the href of the last link() call: self first (§11).
         media = "application/rss+xml" if file_name == RSS_FILE else "application/atom+xml"
         fg.link(href=self.feed_url(file_name), rel="self", type=media)
@@ -250,6 +272,51 @@ class RssChannel(Channel):
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _merge_latest(*sources: list[NormalizedItem]) -> list[NormalizedItem]:
+    """The latest version of each item in ``sources``, newest publication first."""
+    latest: dict[str, NormalizedItem] = {}
+    for source in sources:
+        for item in source:
+            old = latest.get(item.index_no)
+            if old is None or item.version >= old.version:
+                latest[item.index_no] = item
+    return sorted(latest.values(), key=lambda i: (i.published_at, i.index_no), reverse=True)
+
+
+class _Newest:
+    """The ``size`` newest items by publication time (latest version each): keys only."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._order: list[tuple[datetime, str]] = []  # oldest first
+        self._keys: dict[str, tuple[int, tuple[datetime, str]]] = {}
+        self._dropped: list[str] = []
+
+    def __contains__(self, index_no: str) -> bool:
+        return index_no in self._keys
+
+    def put(self, index_no: str, version: int, published_at: datetime) -> bool:
+        """Count a version; whether it is now the one counted for its item."""
+        old = self._keys.get(index_no)
+        if old is not None:
+            if version < old[0]:
+                return False
+            del self._order[bisect_left(self._order, old[1])]
+        key = (published_at, index_no)
+        self._keys[index_no] = (version, key)
+        insort(self._order, key)
+        while len(self._order) > self.size:
+            _, gone = self._order.pop(0)
+            del self._keys[gone]
+            self._dropped.append(gone)
+        return index_no in self._keys
+
+    def dropped(self) -> list[str]:
+        """Items pushed out since the last call."""
+        out, self._dropped = self._dropped, []
+        return out
 
 
 class CheckpointExtension(BaseExtension):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from rich.markup import escape
+from rich.padding import Padding
+from rich.text import Text
 
 from heze_hub.cli import common, remote
 from heze_hub.cli.common import (
@@ -18,7 +21,7 @@ from heze_hub.cli.common import (
 from heze_hub.delivery import runs as delivery
 from heze_hub.errors import InputError
 from heze_hub.items.normalize import now
-from heze_hub.tables import Column, print_rows
+from heze_hub.tables import Column, print_rows, table_width
 
 #: ``hub status``: identifiers whole, the title wraps (record layout when even that is too wide).
 STATUS_COLUMNS = [
@@ -63,7 +66,7 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2))
             return
-        print_rows(out, STATUS_COLUMNS, [
+        rows = [
             [
                 escape(r["index_no"]),
                 str(r["version"]),
@@ -74,7 +77,11 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
                 escape(r["url"] or r.get("remote_id") or ""),
             ]
             for r in data
-        ])
+        ]
+        if rows and table_width(STATUS_COLUMNS, rows) > out.width:
+            _print_by_item(data)
+        else:
+            print_rows(out, STATUS_COLUMNS, rows)
         for r in data:
             if r["error"]:
                 color = "red" if r["status"] == "failed" else "yellow"
@@ -89,6 +96,25 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
         for r in data:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         out.print("合计：" + "，".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(counts.items())))
+
+
+def _print_by_item(data: list[dict[str, Any]]) -> None:
+    """``hub status`` on a narrow terminal: one block per item version, one line per channel,
+    identifiers and links whole (a link longer than the terminal is wrapped by it, not cut)."""
+    shown: tuple[str, int] | None = None
+    width = max(len(r["channel"]) for r in data)
+    for r in data:
+        key = (r["index_no"], r["version"])
+        if key != shown:
+            if shown is not None:
+                out.print("")
+            out.print(f"[bold]{escape(r['index_no'])}[/] 第 {r['version']} 版")
+            out.print(Padding(Text(r["title"]), (0, 0, 0, 2), expand=False), soft_wrap=False)
+            shown = key
+        link = r["url"] or r.get("remote_id") or ""
+        out.print(f"  {escape(r['channel']).ljust(width)}  "
+                  f"{STATE_LABELS.get(r['status'], r['status'])}  尝试 {r['attempts']}"
+                  + (f"  {escape(link)}" if link else ""), overflow="ignore", crop=False)
 
 
 @click.command()

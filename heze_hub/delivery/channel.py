@@ -8,7 +8,7 @@ says, with a typed exception, whether a failure is worth retrying.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from heze_hub.delivery.http import HttpClient
 from heze_hub.items.model import NormalizedItem
+from heze_hub.portal.listing import Listing, search_parts
 
 
 class RetryPolicy(BaseModel):
@@ -81,13 +82,47 @@ class HubInfo:
     channel_deliveries: Callable[[str, str], list[dict[str, Any]]] = field(
         default=lambda _c, _i: []
     )
+    # The faster forms of published_items a store offers (None: derived from published_items):
+    # published_listings(channel, with_search) streams the listings of heze_hub.portal.listing;
+    # latest_published(channel, n) gives the first n of published_items(channel);
+    # load_version(index_no, version) reads one stored version.
+    published_listings: Callable[[str, bool], Iterable[Listing]] | None = None
+    latest_published: Callable[[str, int], list[NormalizedItem]] | None = None
+    load_version: Callable[[str, int], NormalizedItem | None] | None = None
+
     #: The organisation's name and 政府网站标识码 (``[hub] name``, ``site_code``), for pages.
     org_name: str = ""
     site_code: str = ""
 
+    def listings(self, channel: str, with_search: bool = False) -> Iterable[Listing]:
+        """What listings need of each item published on ``channel``, streamed if the store can."""
+        if self.published_listings is not None:
+            return self.published_listings(channel, with_search)
+        return (_listing(i, with_search) for i in self.published_items(channel))
+
+    def latest(self, channel: str, n: int) -> list[NormalizedItem]:
+        """The ``n`` newest items published on ``channel``, newest first."""
+        if self.latest_published is not None:
+            return self.latest_published(channel, n)
+        return list(self.published_items(channel))[:n]
+
+    def stored_version(self, channel: str, index_no: str, version: int) -> NormalizedItem | None:
+        """One published version of an item, or ``None`` if the store does not have it."""
+        if self.load_version is not None:
+            return self.load_version(index_no, version)
+        return next((i for i in self.published_items(channel)
+                     if i.index_no == index_no and i.version == version), None)
+
     def item_url(self, index_no: str) -> str:
         """Public portal URL of an item; every link to an item is built from ``public_url``."""
         return f"{self.public_url.rstrip('/')}/xxgk/{index_no}.html"
+
+
+def _listing(item: NormalizedItem, with_search: bool) -> Listing:
+    listing = Listing.of(item)
+    if with_search:
+        listing.search = search_parts(item)
+    return listing
 
 
 @dataclass
@@ -177,6 +212,9 @@ class Channel(abc.ABC):
     #: channel's :meth:`render` for ID and mobile numbers that escaped masking (DESIGN §3); only a
     #: channel whose payload must carry them by law (the credit platform's record) sets False.
     public: ClassVar[bool] = True
+    #: What a delivery of this channel mostly waits for, in Chinese, shown beside the channel in
+    #: the progress bar of a long run (e.g. WeChat: 等待发布结果, its status polling).
+    waiting_for: ClassVar[str] = ""
 
     def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
         self.name = name

@@ -236,20 +236,33 @@ class Deliverer:
         *, note: str | None = None,
     ) -> Outcome | Future[Outcome]:
         policy = channel.settings.retry
-        retrying = Retrying(
-            stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_seconds),
-            wait=retry_wait(policy),
-            retry=retry_if_exception_type(TransientError),
-            reraise=True,
-            sleep=self.sleep,
-        )
-        attempts = 0
+        attempts = 1
+        ctx.attempt = 1
+        started = time.monotonic()
         try:
-            for attempt in retrying:
-                with attempt:
-                    attempts = attempt.retry_state.attempt_number
-                    ctx.attempt = attempts
-                    result = call_channel(channel, item, ctx, self.hub.scrub)
+            try:
+                # Most deliveries succeed at once: the first attempt runs without tenacity's
+                # machinery, a tenth of a delivery's CPU on a fast endpoint (issue 14).
+                result = call_channel(channel, item, ctx, self.hub.scrub)
+            except TransientError as failed:
+                # The rest is tenacity's, exactly as if it had run the first attempt too: that
+                # attempt is replayed as its first, and its time counts against max_seconds.
+                first = [failed]
+                retrying = Retrying(
+                    stop=stop_after_attempt(policy.max_attempts)
+                    | stop_before_delay(policy.max_seconds - (time.monotonic() - started)),
+                    wait=retry_wait(policy),
+                    retry=retry_if_exception_type(TransientError),
+                    reraise=True,
+                    sleep=self.sleep,
+                )
+                for attempt in retrying:
+                    with attempt:
+                        attempts = attempt.retry_state.attempt_number
+                        ctx.attempt = attempts
+                        if first:
+                            raise first.pop()  # noqa: B904 - the first attempt, replayed
+                        result = call_channel(channel, item, ctx, self.hub.scrub)
         except TransientError as exc:
             return self._finish(
                 row,

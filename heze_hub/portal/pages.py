@@ -118,20 +118,6 @@ def interpretations_of(
     return sorted(found, key=lambda k: (k.published_at, k.index_no))
 
 
-def related(known: list[NormalizedItem], dirty: set[str]) -> set[str]:
-    """Pages to re-render after ``dirty`` items were published: each and its partners."""
-    pages = set(dirty)
-    for item in known:
-        if item.index_no not in dirty:
-            continue
-        policy = policy_of(item, known)
-        if policy is not None:
-            pages.add(policy.index_no)
-        pages.update(i.index_no for i in interpretations_of(item, known))
-        pages.update(drafts.partners(item, known))
-    return pages
-
-
 # -- HTML ------------------------------------------------------------------------------------
 
 

@@ -169,9 +169,9 @@ def render(report: AuditReport, console: Console, *, show_met: bool = False) -> 
                 head = " ".join(x for x in (f.index_no, f.title) if x)
                 where = f" [cyan]\\[{escape(f.channel)}][/]" if f.channel else ""
                 console.print(Padding(Text.from_markup(f"{escape(head or '—')}{where}"),
-                                      (0, 0, 0, 2)), soft_wrap=False)
+                                      (0, 0, 0, 2), expand=False), soft_wrap=False)
                 # The detail is prose: wrapped to the terminal, indented under its item.
-                console.print(Padding(Text(f.detail, style=color), (0, 0, 0, 4)),
+                console.print(Padding(Text(f.detail, style=color), (0, 0, 0, 4), expand=False),
                               soft_wrap=False)
     broken, unknown = len(report.broken), len(report.unknown)
     console.print()

@@ -84,6 +84,29 @@ checkpoints = Table(
     # the receipts added since instead of the whole log.
     Column("frontier", Text),
 )
+listings = Table(
+    "listings",
+    metadata,
+    # What the portal's catalogue and search index need of a version (heze_hub.portal.listing),
+    # derived from ``versions.data`` and refilled when ``fmt`` (the listing format) changes.
+    Column("index_no", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("fmt", String(64), nullable=False),
+    Column("published_at", String(40), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("department", Text, nullable=False),
+    Column("doc_number", Text),
+    Column("written_on", String(10), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("topics", Text, nullable=False),  # JSON list
+    Column("interprets", Text),
+    Column("content_sha256", String(64), nullable=False),
+    Column("draft_of", String(64)),
+    Column("row", Text, nullable=False),  # the catalogue row as on a list page
+    Column("search_head", Text, nullable=False),  # the search-index entry before its url
+    Column("search_tail", Text, nullable=False),  # … and after it
+)
 
 # -- the service (DESIGN §13): accounts, who submitted what, and every decision -------------------
 # New tables rather than new columns, so a database written before the service keeps working.

@@ -16,7 +16,8 @@ What a plugin gets:
   must be idempotent ("already gone" is withdrawn); ``edits_in_place`` and
   ``ends_with_publicity`` say how corrections and ``hub expire`` treat the channel;
   :func:`post_title` is a post's title (【更正】 for a correction); :func:`standing` says
-  whether an item is 已废止 or 已失效 and gives its correction note;
+  whether an item is 已废止 or 已失效 and gives its correction note, :func:`plain_notes` the same
+  as text for a feed;
 - surviving a ``kill -9``: ``ctx.save_state(...)`` records progress once the remote answered,
   and ``ctx.mark_sending("…")`` records, right before it, every call that could create something
   remote (a publication, a post, a record — not a token, a read, a reused upload). A channel that
@@ -82,7 +83,7 @@ from heze_hub.items.credit_fields import (
     record_decision_number,
     wire_record,
 )
-from heze_hub.items.lifecycle import Standing, post_title, standing
+from heze_hub.items.lifecycle import Standing, plain_notes, post_title, standing
 from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
 from heze_hub.items.normalize import to_shanghai
 from heze_hub.items.text import (
@@ -133,6 +134,7 @@ __all__ = [
     "last_boundary",
     "map_columns",
     "never_sent",
+    "plain_notes",
     "post_title",
     "record_decision_number",
     "resolve_path",

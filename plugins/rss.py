@@ -63,9 +63,9 @@ from heze_hub.plugin import (
     atomic_write,
     canonical_json,
     hookimpl,
+    plain_notes,
     resolve_path,
     sha256_hex,
-    standing,
     to_shanghai,
     writable_dir_problem,
     write_failure,
@@ -152,19 +152,11 @@ class RssChannel(Channel):
         published items it may be marked 已废止 (with a link to the repealing item) or 已失效,
         and a correction shows its note with the date (DESIGN §12)."""
         published = to_shanghai(item.published_at)
-        s = standing(item, known or [])
-        notes = []
-        if s.label == "已废止":
-            notes += [f"本文件已被《{r.title}》（{self.hub.item_url(r.index_no)}）废止。"
-                      for r in s.repealed_by]
-        elif s.label == "已失效":
-            notes.append(f"本文件有效期至 {item.valid_until}，已失效。")
-        if s.correction:
-            notes.append(f"更正说明（{s.corrected_on}）：{s.correction}")
+        label, notes = plain_notes(item, known or [], self.hub.item_url)
         lead = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
         return {
             "guid": entry_guid(item.index_no),
-            "title": html_text(f"【{s.label}】{item.title}" if s.label else item.title),
+            "title": html_text(f"【{label}】{item.title}" if label else item.title),
             "link": self.hub.item_url(item.index_no),
             "published": published.isoformat(),
             "updated": published.isoformat(),

@@ -7,14 +7,16 @@ an item the same way: 已废止 (a newer published item names it in ``repeals``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import now, to_shanghai
 
-__all__ = ["CORRECTION_MARK", "Standing", "post_title", "repealed_by", "standing"]
+__all__ = [
+    "CORRECTION_MARK", "Standing", "plain_notes", "post_title", "repealed_by", "standing",
+]
 
 #: What the title of a post that replaces an uneditable one starts with (DESIGN §12).
 CORRECTION_MARK = "【更正】"
@@ -61,3 +63,20 @@ def post_title(item: NormalizedItem) -> str:
     if item.correction and item.version > 1:
         return CORRECTION_MARK + item.title
     return item.title
+
+
+def plain_notes(
+    item: NormalizedItem, known: Iterable[NormalizedItem], item_url: Callable[[str], str]
+) -> tuple[str | None, list[str]]:
+    """The mark of ``item`` (已废止, 已失效 or ``None``) and its notes as plain Chinese text, for
+    a channel without the portal's pages (a feed entry): what repeals it and where, its
+    expiry, its correction with the date."""
+    s = standing(item, known)
+    notes = []
+    if s.label == "已废止":
+        notes += [f"本文件已被《{r.title}》（{item_url(r.index_no)}）废止。" for r in s.repealed_by]
+    elif s.label == "已失效":
+        notes.append(f"本文件有效期至 {item.valid_until}，已失效。")
+    if s.correction:
+        notes.append(f"更正说明（{s.corrected_on}）：{s.correction}")
+    return s.label, notes

@@ -105,6 +105,8 @@ class WeChatChannel(Channel):
     # The submit is marked before it leaves; publish() resumes from the saved draft and
     # publish_id.
     marks_sends = True
+    # After the submit, freepublish/get is polled until WeChat has published the article.
+    waiting_for = "等待微信发布结果"
 
     settings: WeChatSettings
 

@@ -83,7 +83,7 @@ def publish(
         ]
         hub.preflight(enabled)
         _warn_deadlines(hub, prepared)
-        with _progress(len(prepared), as_json) as bar:
+        with _progress(hub, len(prepared), as_json) as bar:
             report = delivery.publish(hub, prepared, only=only, on_done=bar.done,
                                       on_start=bar.start,
                                       submitter=delivery.Submitter(cli_user(), "cli"))
@@ -178,10 +178,11 @@ class _Progress:
     """The progress bar of a run: the known number of deliveries, and which channels the run is
     still waiting for (a slow one, such as WeChat polling its publish status, shows there)."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(self, progress: Progress | None, waiting_for: dict[str, str]) -> None:
         self.progress = progress
         self.task: TaskID | None = None
         self.left: dict[str, int] = {}
+        self.waiting_for = waiting_for
 
     def start(self, per_channel: dict[str, int]) -> None:
         """Show the bar once the run knows its total (never "0/?")."""
@@ -198,20 +199,23 @@ class _Progress:
         self.progress.update(self.task, advance=1, waiting=self._waiting())
 
     def _waiting(self) -> str:
-        busy = [f"{name} {n}" for name, n in self.left.items() if n]
+        busy = [f"{name} {n}" + (f"（{self.waiting_for[name]}）" if self.waiting_for.get(name)
+                                 else "")
+                for name, n in self.left.items() if n]
         return ("等待：" + "、".join(busy)) if busy else ""
 
 
 @contextmanager
-def _progress(total_items: int, quiet: bool) -> Iterator[_Progress]:
+def _progress(hub: Hub, total_items: int, quiet: bool) -> Iterator[_Progress]:
+    waiting_for = {name: ch.waiting_for for name, ch in hub.channels.items() if ch.waiting_for}
     if quiet or not err.is_terminal or total_items < 2:
-        yield _Progress(None)
+        yield _Progress(None, waiting_for)
         return
     with Progress(
         TextColumn("发布中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("[dim]{task.fields[waiting]}"), console=err, transient=True,
     ) as progress:
-        yield _Progress(progress)
+        yield _Progress(progress, waiting_for)
 
 
 def _show_run(report: delivery.RunReport, as_json: bool) -> None:

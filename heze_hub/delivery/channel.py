@@ -212,6 +212,9 @@ class Channel(abc.ABC):
     #: channel's :meth:`render` for ID and mobile numbers that escaped masking (DESIGN §3); only a
     #: channel whose payload must carry them by law (the credit platform's record) sets False.
     public: ClassVar[bool] = True
+    #: What a delivery of this channel mostly waits for, in Chinese, shown beside the channel in
+    #: the progress bar of a long run (e.g. WeChat: 等待发布结果, its status polling).
+    waiting_for: ClassVar[str] = ""
 
     def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
         self.name = name

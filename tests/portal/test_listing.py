@@ -109,6 +109,8 @@ def test_listings_rebuild_the_same_site_as_whole_items(tmp_path: Path) -> None:
     assert len(files(slow)) > 10
     expected = reference_search_index(store.published_items("portal"))
     assert (fast / "search-index.json").read_bytes() == expected
+    script = b"window.HUB_SEARCH_INDEX = " + expected.rstrip() + b";\n"
+    assert (fast / "search-index.js").read_bytes() == script
     store.close()
 
 

@@ -206,8 +206,8 @@ class Hub:
                             for e in gate_errors(probe))
             prepared.append(p)
             probes.append(probe)
-        # (file, field, message) throughout; checks that give a bare message add it as such.
-        problems.extend((None, "draft_of", m) for m in self._draft_problems(prepared))
+        # (file, field, message) throughout.
+        problems.extend(self._draft_problems(prepared))
         for probe in probes:
             try:
                 names = route(self.channels, probe, only)

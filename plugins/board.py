@@ -120,6 +120,9 @@ class BoardChannel(Channel):
         if not item.posting_days:
             raise PermanentError("字段 posting_days（公示期）：张贴公开栏的信息必须写明公示天数")
         boards = self.boards_of(item)
+        if not boards:
+            raise PermanentError("字段 boards（公开栏）：未写明张贴的公开栏，"
+                                 "渠道设置中也没有默认公开栏")
         digest = hashlib.sha256()
         written = []
         for board in boards:

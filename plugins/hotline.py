@@ -52,6 +52,8 @@ from heze_hub.plugin import (
 ARTICLES = "/api/kb/articles"
 #: Kinds the knowledge base carries.
 KINDS = ("policy", "interpretation")
+#: What ``_send`` answers for a 404 when the entry may already be gone.
+GONE = object()
 #: Delivery states of the policy in which its entry is still on the way.
 UNDER_WAY = ("pending", "publishing")
 
@@ -74,6 +76,8 @@ class HotlineChannel(Channel):
     settings_model = HotlineSettings
     # POST carries an idempotency key and PUT replaces: a resend never makes a second entry.
     resend_safe = True
+    # Withdrawal (DESIGN §12): DELETE the policy's entry; an interpretation is taken out of it.
+    can_withdraw = True
 
     settings: HotlineSettings
 
@@ -150,6 +154,39 @@ class HotlineChannel(Channel):
         return PublishResult(remote_id=entry_id,
                              note=f"已并入政策 {policy.index_no} 的热线知识库条目")
 
+    # -- withdraw -------------------------------------------------------------------------------
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Any, ctx: DeliveryContext
+    ) -> PublishResult:
+        """Take ``item`` off the hotline (DESIGN §12): a policy's entry is deleted; an
+        interpretation is removed from its policy's entry (``PUT`` with the policy's other
+        interpretation, if any). An entry already gone (404) counts as withdrawn."""
+        if item.kind != "interpretation":
+            entry_id = getattr(withdrawal, "remote_id", None) or self._entry_id(item.index_no)
+            if entry_id is None:
+                return PublishResult(note="热线知识库中没有该条目，视为已撤回")
+            gone = self._delete(ctx.http, str(entry_id))
+            return PublishResult(remote_id=str(entry_id),
+                                 note="条目已不存在，视为已撤回" if gone else "已从热线知识库删除")
+        policy = self._policy_of(item)
+        entry_id = self._entry_id(policy.index_no) if policy else None
+        if policy is None or entry_id is None:
+            return PublishResult(note="所解读政策的热线条目不存在，视为已撤回")
+        others = [i for i in self.hub.latest_of_kind("interpretation")
+                  if i.index_no != item.index_no
+                  and i.interprets in {policy.index_no, policy.doc_number} - {None}]
+        rest = max(others, key=lambda i: (i.published_at, i.index_no)) if others else None
+        body = self.entry(policy, rest)
+        ctx.payload_sha256 = sha256_hex(canonical_json(body))
+        if self._send(ctx.http, "PUT", f"{ARTICLES}/{entry_id}", body, missing_ok=True) is GONE:
+            return PublishResult(remote_id=entry_id, note="政策条目已不存在，视为已撤回")
+        return PublishResult(remote_id=entry_id,
+                             note=f"已从政策 {policy.index_no} 的热线知识库条目中撤下解读")
+
+    def _delete(self, http: HttpClient, entry_id: str) -> bool:
+        """DELETE one entry; True if it was already gone."""
+        return self._send(http, "DELETE", f"{ARTICLES}/{entry_id}", None, missing_ok=True) is GONE
+
     # -- health ---------------------------------------------------------------------------------
     def configuration_problems(self) -> list[str]:
         """The token and a usable ``api_base``."""
@@ -185,8 +222,10 @@ class HotlineChannel(Channel):
 
     # -- the wire -------------------------------------------------------------------------------
     def _send(self, http: HttpClient, method: str, path: str, body: dict[str, Any] | None, *,
-              key: str | None = None) -> Any:
-        """One JSON call; a typed error for every failure, without the token in it."""
+              key: str | None = None, missing_ok: bool = False) -> Any:
+        """One JSON call; a typed error for every failure, without the token in it.
+
+        With ``missing_ok`` a 404 returns :data:`GONE` (withdrawing what is already gone)."""
         token = self.settings.token.get_secret_value() if self.settings.token else ""
         headers = {"Authorization": f"Bearer {token}",
                    "Content-Type": "application/json; charset=utf-8"}
@@ -208,8 +247,10 @@ class HotlineChannel(Channel):
             else:
                 error = TransientError(f"热线接口连接失败（{type(exc).__name__}）")
             raise error from None
-        if response.status in (200, 201):
+        if response.status in (200, 201, 204):
             return _json(response)
+        if missing_ok and response.status == 404:
+            return GONE
         raise _http_error(response)
 
 

@@ -283,3 +283,34 @@ def test_the_fake_checks_entries_and_answers_put_delete(sb):
         assert http.delete(entry_url, headers=auth, timeout=5).status_code == 404
         assert http.put(entry_url, json=entry, headers=auth, timeout=5).status_code == 404
     assert (sb.hotline.created, sb.hotline.updated, sb.hotline.deleted) == (1, 1, 1)
+
+
+class _Withdrawal:
+    """What the core hands ``withdraw()`` (DESIGN §12): the publication's remote id."""
+
+    def __init__(self, remote_id: str | None) -> None:
+        self.remote_id = remote_id
+        self.reason = "政策已调整"
+
+
+def test_withdraw_policy_deletes_its_entry_and_gone_counts(sb, channel, known):
+    known.items[POLICY] = make_item()
+    first = channel.publish(make_item(), ctx())
+    assert channel.can_withdraw
+    result = channel.withdraw(make_item(), _Withdrawal(first.remote_id), ctx())
+    assert result.remote_id == first.remote_id and sb.hotline.articles == {}
+    again = channel.withdraw(make_item(), _Withdrawal(first.remote_id), ctx())  # 404
+    assert "视为已撤回" in (again.note or "") and sb.hotline.deleted == 1
+
+
+def test_withdraw_interpretation_takes_it_out_of_the_policys_entry(sb, channel, known):
+    known.items[POLICY] = make_item()
+    known.items[INTERP] = make_interp()
+    first = channel.publish(make_item(), ctx())
+    assert sb.hotline.articles[first.remote_id]["interpretation"]["index_no"] == INTERP
+    known.deliveries[POLICY] = [{"version": 1, "status": "published",
+                                 "remote_id": first.remote_id, "url": None}]
+    result = channel.withdraw(make_interp(), _Withdrawal(first.remote_id), ctx(INTERP))
+    assert result.remote_id == first.remote_id
+    entry = sb.hotline.articles[first.remote_id]
+    assert entry["interpretation"] is None and entry["external_id"] == POLICY  # policy stays

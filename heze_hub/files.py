@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 __all__ = [
     "atomic_write",
+    "atomic_write_chunks",
     "atomic_writer",
     "create_once",
     "file_sha256",
@@ -42,7 +45,7 @@ def atomic_writer(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_beside(path)
     try:
         if encoding is None:
             f: IO[Any] = os.fdopen(fd, "wb")
@@ -52,7 +55,8 @@ def atomic_writer(
             yield f
             f.flush()
             os.fsync(f.fileno())
-        # mkstemp creates 0600, whatever the umask; readers such as a web server need ``mode``.
+        # The temporary file is 0600, whatever the umask; readers such as a web server need
+        # ``mode``.
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -81,6 +85,65 @@ def atomic_write(
     with atomic_writer(path, mode=mode) as f:
         f.write(data)
     return True
+
+
+def atomic_write_chunks(
+    path: str | os.PathLike[str],
+    chunks: Iterable[bytes],
+    mode: int = 0o644,
+    *,
+    only_if_changed: bool = False,
+) -> bool:
+    """:func:`atomic_write` for data made piece by piece, which is never held whole.
+
+    With ``only_if_changed`` the new bytes are compared with the existing file (by size and
+    SHA-256) before anything replaces it. Returns whether the file was written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _temp_beside(path)
+    try:
+        digest, size = hashlib.sha256(), 0
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            f.flush()
+            if only_if_changed and _same_file(path, size, digest.hexdigest()):
+                os.unlink(tmp)
+                return False
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        return True
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+_temp_serial = itertools.count()
+
+
+def _temp_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file beside ``path`` (``.NAME.PID.THREAD.N.tmp``, mode 0600), open for
+    writing. Unique to this process and thread by its name, and created exclusively: what
+    ``tempfile.mkstemp`` gives, without its random names (a third of a page write's CPU)."""
+    while True:
+        tmp = (f"{path.parent}/.{path.name}.{os.getpid()}.{threading.get_ident()}."
+               f"{next(_temp_serial)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), tmp
+        except FileExistsError:  # left by a process that had the same id before a crash
+            continue
+
+
+def _same_file(path: Path, size: int, sha256: str) -> bool:
+    try:
+        return path.stat().st_size == size and file_sha256(path) == sha256
+    except OSError:
+        return False
 
 
 def create_once(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> bool:

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy import select
+from sqlalchemy.exc import NoResultFound
 
 from heze_hub.config import Config
 from heze_hub.delivery.channel import Channel, HubInfo
+from heze_hub.delivery.lifecycle import item_problems
 from heze_hub.delivery.outgoing import personal_data_problems
 from heze_hub.delivery.registry import Plugins, build_channels, load_plugins
 from heze_hub.delivery.routing import route
@@ -24,6 +26,7 @@ from heze_hub.items.load import load_item
 from heze_hub.items.messages import show_path
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, normalize, now
+from heze_hub.portal.listing import store_listings
 from heze_hub.receipts.keyfile import load_key, load_or_create_key
 from heze_hub.receipts.merkle import TreeBuilder
 from heze_hub.receipts.signing import SigningKey, sign_checkpoint
@@ -82,6 +85,9 @@ class Hub:
             latest_item=partial(lookups.latest_item, self.store),
             latest_of_kind=partial(lookups.latest_of_kind, self.store),
             channel_deliveries=partial(lookups.channel_deliveries, self.store),
+            published_listings=lambda channel, search: store_listings(self.store, channel, search),
+            latest_published=self.store.published_items,
+            load_version=self._stored_version,
             org_name=config.hub.name,
             site_code=config.hub.site_code,
         )
@@ -94,6 +100,12 @@ class Hub:
             if self._secrets
             else None
         )
+
+    def _stored_version(self, index_no: str, version: int) -> NormalizedItem | None:
+        try:
+            return self.store.load_version(index_no, version)
+        except NoResultFound:
+            return None
 
     @property
     def org_code(self) -> str:
@@ -194,7 +206,8 @@ class Hub:
                             for e in gate_errors(probe))
             prepared.append(p)
             probes.append(probe)
-        problems.extend(self._draft_problems(prepared))
+        # (file, field, message) throughout; checks that give a bare message add it as such.
+        problems.extend((None, "draft_of", m) for m in self._draft_problems(prepared))
         for probe in probes:
             try:
                 names = route(self.channels, probe, only)
@@ -208,6 +221,8 @@ class Hub:
                         (probe.source, _field_named(m), f"{probe.source}：渠道 {name}：{m}")
                         for m in channel.item_problems(probe)
                     )
+        if not problems:
+            problems = [(f, k, m) for f, k, m in item_problems(self.store, prepared)]
         if not problems:
             found = personal_data_problems(self.channels, probes, only)
             problems = [(None, None, m) for m in found]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,18 +50,22 @@ from heze_hub.plugin import (
     writable_dir_problem,
     write_failure,
 )
+from heze_hub.portal import drafts
+from heze_hub.portal.listing import Listing, SearchSpool, search_entry, search_parts
 from heze_hub.portal.pages import (
     Brand,
     attachment_dir,
     attachment_names,
     checked_page_path,
+    interpretations_of,
     item_json_path,
     item_page_path,
-    related,
+    policy_of,
     render_item_page,
     set_brand,
 )
 from heze_hub.portal.site import Site, copy_attachments, item_json
+from heze_hub_plugins.portal_withdraw import PortalLifecycle
 
 # =============================================================================================
 # Settings
@@ -100,7 +104,7 @@ ARTICLE_FIELDS = (
 # =============================================================================================
 
 
-class PortalChannel(Channel):
+class PortalChannel(PortalLifecycle, Channel):
     """政府门户网站: static 信息公开 pages, or articles sent to the portal CMS."""
 
     plugin_name = "portal"
@@ -108,6 +112,8 @@ class PortalChannel(Channel):
     settings_model = PortalSettings
     # Static: rewriting a page is harmless. HTTP: the CMS deduplicates by Idempotency-Key.
     resend_safe = True
+    # Static: the page becomes a notice; HTTP: DELETE, where 404 means already gone.
+    can_withdraw = True
 
     settings: PortalSettings
 
@@ -118,9 +124,9 @@ class PortalChannel(Channel):
         self._rows: dict[tuple[str, str, int, str], str] = {}  # catalogue rows, by rebuild
         self._locks_guard = threading.Lock()
         self._item_locks: dict[str, threading.Lock] = {}
-        self._published = PublishedSet(
-            lambda: list(self.hub.published_items(self.name)), self._rebuild_site
-        )
+        # Compact listings of what was published (whole items only for this process's own).
+        self._published = PublishedSet(self._load_listings, self._rebuild_site)
+        self._spool: SearchSpool | None = None  # the search entries read by the rebuild
 
     @property
     def output_dir(self) -> Path:
@@ -138,7 +144,7 @@ class PortalChannel(Channel):
             "url": self.hub.item_url(item.index_no),
             "files": [page, item_json_path(item.index_no)]
             + [f"{attachment_dir(item.index_no)}/{n}" for n, _ in attachment_names(item)],
-            "html": self._render_item_page(item, self._published.known()).decode("utf-8"),
+            "html": self._render_item_page(item).decode("utf-8"),
         }
 
     def article(self, item: NormalizedItem) -> dict[str, Any]:
@@ -261,22 +267,21 @@ class PortalChannel(Channel):
                     return result
                 copy_attachments(item, root)
                 with self._page_lock:
-                    # Rendering, writing and registering together: a rebuild re-rendering this
-                    # page for a related item always sees the version written last.
-                    page = self._render_item_page(item, self._published.known())
+                    # Rendering, writing and registering together: a page re-rendered for a
+                    # related item always sees the version written last.
+                    page = self._render_item_page(item)
                     url = self.hub.item_url(item.index_no)
                     atomic_write(root / item_json_path(item.index_no), item_json(item, url))
                     atomic_write(page_path, page)
-                    ticket = self._published.add(item)
+                    self._published.add(item)
+                    self._rerender_partners(item)
         except HubError:
             raise
         except Exception as exc:  # the disk, or the store read for cross links
             raise write_failure(f"写入门户网站页面失败（{page_path}）", exc) from exc
         ctx.payload_sha256 = sha256_hex(page)
-        try:
-            self._published.rebuild(ticket)
-        except Exception as exc:  # the store or the disk; the page itself is in place
-            raise write_failure("门户网站目录重建失败", exc) from exc
+        # The catalogue, the search index and the checkpoint are rebuilt once, by finish_run:
+        # rebuilding them per item made a batch cost the square of its size (issue 14).
         return result
 
     def _item_lock(self, index_no: str) -> threading.Lock:
@@ -285,35 +290,76 @@ class PortalChannel(Channel):
 
     def _newer_version(self, item: NormalizedItem) -> int | None:
         """The version number if a newer version of ``item`` is already published."""
-        for known in self._published.known():
-            if known.index_no == item.index_no:
-                return known.version if known.version > item.version else None
-        return None
+        known = self._published.get(item.index_no)
+        return known.version if known is not None and known.version > item.version else None
+
+    def _rerender_partners(self, item: NormalizedItem) -> None:
+        """Pages whose cross links ``item`` changes: its policy, its interpretations, its draft
+        and the draft's other decisions and comment summaries, the items it repeals."""
+        self._rerender(item, self._published.partners(item))
+
+    def _rerender(self, item: NormalizedItem, partners: list[Any]) -> None:
+        root = self.output_dir
+        policy = policy_of(item, partners)
+        pages = {policy.index_no} if policy else set()
+        pages.update(i.index_no for i in interpretations_of(item, partners))
+        pages.update(drafts.partners(item, partners))
+        pages.update(item.repeals)  # their 已废止 mark links here (DESIGN §12)
+        for index_no in sorted(pages):
+            other = self._published.get(index_no)
+            if other is None:
+                continue
+            path = root / item_page_path(other.index_no)
+            if not path.exists():
+                continue
+            full = other if isinstance(other, NormalizedItem) else self.hub.stored_version(
+                self.name, other.index_no, other.version)
+            if full is not None:
+                atomic_write(path, self._render_item_page(full), only_if_changed=True)
 
     # -- the coalesced rebuild -----------------------------------------------------------------
-    def _rebuild_site(self, items: list[NormalizedItem], dirty: set[str]) -> None:
-        """Re-render pages whose cross links changed, then the catalogue and search index."""
-        root = self.output_dir
-        if not items and not root.exists():
+    def _load_listings(self, for_rebuild: bool) -> Iterator[Listing]:
+        """The store's listings; for a rebuild with their search entries, set aside on disk."""
+        if not for_rebuild:
+            yield from self.hub.listings(self.name)
             return
-        with self._page_lock:
-            known = self._published.known()
-            by_no = {i.index_no: i for i in known}
-            for index_no in related(known, dirty):
-                item = by_no.get(index_no)
-                if item is not None and (root / item_page_path(index_no)).exists():
-                    atomic_write(
-                        root / item_page_path(index_no),
-                        self._render_item_page(item, known),
-                        only_if_changed=True,
-                    )
-        checkpoint = self.hub.latest_checkpoint() or ""
-        site = Site(root, self.hub.item_url, checkpoint, self._rows)
-        site.write_catalogue(items)
-        self._rows = site.rows_used
+        spool = SearchSpool()
+        self._spool = spool
+        for listing in self.hub.listings(self.name, True):
+            if listing.search is not None:
+                spool.put(listing.index_no, listing.version, listing.search)
+                listing.search = None
+            yield listing
 
-    def _render_item_page(self, item: NormalizedItem, known: list[NormalizedItem]) -> bytes:
-        return render_item_page(item, known).encode("utf-8")
+    def _rebuild_site(self, items: list[NormalizedItem | Listing], _dirty: set[str]) -> None:
+        """The catalogue, the search index and the checkpoint, from the merged entries."""
+        spool, self._spool = self._spool, None
+        try:
+            root = self.output_dir
+            if not items and not root.exists():
+                return
+            checkpoint = self.hub.latest_checkpoint() or ""
+            site = Site(root, self.hub.item_url, checkpoint, self._rows)
+
+            def entries() -> Iterator[str]:
+                for entry in items:
+                    if isinstance(entry, NormalizedItem):
+                        parts = search_parts(entry)
+                    elif entry.search is not None:
+                        parts = entry.search
+                    else:
+                        assert spool is not None  # listings without one come from a rebuild
+                        parts = spool.get(entry.index_no, entry.version)
+                    yield search_entry(parts, self.hub.item_url(entry.index_no))
+
+            site.write_catalogue(items, entries())
+            self._rows = site.rows_used
+        finally:
+            if spool is not None:
+                spool.close()
+
+    def _render_item_page(self, item: NormalizedItem) -> bytes:
+        return render_item_page(item, self._published.partners(item)).encode("utf-8")
 
 
 # =============================================================================================

@@ -1,10 +1,12 @@
 """rss: RSS 2.0 and Atom feeds of the latest published items (DESIGN §5.2).
 
-The feeds are rebuilt from the store every time, never appended to, so they always show what
-was actually published: the latest version of the latest ``max_entries`` items. An entry keeps
-its guid across versions: ``urn:heze-hub:item:{index_no}`` (``isPermaLink="false"``). The index
-number never changes, while the portal's public address may (a new domain must not make every
-reader see every item again); the entry's link carries the portal URL.
+The feeds are rebuilt from the store once per run (``finish_run``), never appended to, so they
+always show what was actually published: the latest version of the latest ``max_entries`` items.
+Only those are ever read: a run costs the same in an archive of ten items or fifty thousand.
+An entry keeps its guid across versions: ``urn:heze-hub:item:{index_no}``
+(``isPermaLink="false"``). The index number never changes, while the portal's public address
+may (a new domain must not make every reader see every item again); the entry's link carries
+the portal URL.
 
 Both feeds also carry the latest signed checkpoint of the receipt log in a ``hub:checkpoint``
 element (namespace :data:`HUB_NS`), so anyone who reads the feed holds a newer signed state to
@@ -37,6 +39,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from bisect import bisect_left, insort
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,11 +58,12 @@ from heze_hub.plugin import (
     DeliveryContext,
     HubInfo,
     NormalizedItem,
-    PublishedSet,
     PublishResult,
+    Withdrawal,
     atomic_write,
     canonical_json,
     hookimpl,
+    plain_notes,
     resolve_path,
     sha256_hex,
     to_shanghai,
@@ -120,16 +124,20 @@ class RssChannel(Channel):
     settings_model = RssSettings
     # Rewriting a feed from the store is harmless.
     resend_safe = True
+    # Withdrawing rewrites the feeds without the item.
+    can_withdraw = True
 
     settings: RssSettings
 
     def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
         super().__init__(name, settings, hub)
-        self._published = PublishedSet(
-            lambda: list(self.hub.published_items(self.name)), self._write_feeds
-        )
-        self._lock = threading.Lock()
-        self._in_feed: set[str] = set()
+        self._lock = threading.Lock()  # guards the fields below
+        self._newest: _Newest | None = None  # the entries the feeds will show, as known now
+        # Items this process published that are among them, and every version it published.
+        self._local: dict[str, NormalizedItem] = {}
+        self._versions: dict[str, int] = {}
+        # Withdrawn by this process (index_no → version), left out before the store records it.
+        self._gone: dict[str, int] = {}
 
     @property
     def output_dir(self) -> Path:
@@ -139,45 +147,76 @@ class RssChannel(Channel):
         return f"{self.hub.public_url.rstrip('/')}/{file_name}"
 
     # -- render --------------------------------------------------------------------------------
-    def render(self, item: NormalizedItem) -> Any:
-        """The feed entry of ``item``, as the feeds will carry it."""
+    def render(self, item: NormalizedItem, known: list[NormalizedItem] | None = None) -> Any:
+        """The feed entry of ``item``, as the feeds will carry it; among the ``known``
+        published items it may be marked 已废止 (with a link to the repealing item) or 已失效,
+        and a correction shows its note with the date (DESIGN §12)."""
         published = to_shanghai(item.published_at)
+        label, notes = plain_notes(item, known or [], self.hub.item_url)
+        lead = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
         return {
             "guid": entry_guid(item.index_no),
-            "title": html_text(item.title),
+            "title": html_text(f"【{label}】{item.title}" if label else item.title),
             "link": self.hub.item_url(item.index_no),
             "published": published.isoformat(),
             "updated": published.isoformat(),
             "author": name_text(item.department),
             "categories": [name_text(c) for c in self._categories(item)],
             "summary": html_text(item.summary),
-            "content_html": xml_text(item.body_html),
+            "content_html": xml_text(lead + item.body_html),
             "version": item.version,
         }
 
     # -- publish -------------------------------------------------------------------------------
     def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
-        """Add ``item`` to what this process published and rebuild both feeds (coalesced)."""
+        """Count ``item`` in the feeds; they are rewritten once, when the run finishes."""
         entry = self.render(item)
         ctx.payload_sha256 = sha256_hex(canonical_json(entry))
-        ticket = self._published.add(item)
         try:
-            self._published.rebuild(ticket)
-        except Exception as exc:  # the store or the disk: worth another attempt
+            listed = self._add(item)
+        except Exception as exc:  # the store: worth another attempt
             raise write_failure("订阅源重建失败", exc) from exc
-        with self._lock:
-            listed = item.index_no in self._in_feed
         n = self.settings.max_entries
         note = None if listed else f"该信息不在最新 {n} 条之内，未列入订阅源"
         return PublishResult(remote_id=entry["guid"], url=self.feed_url(RSS_FILE), note=note)
 
+    def _add(self, item: NormalizedItem) -> bool:
+        """Record ``item`` as published here; whether the feeds now list it."""
+        with self._lock:
+            if self._newest is None:
+                newest = _Newest(self.settings.max_entries)
+                for stored in self.hub.latest(self.name, self.settings.max_entries):
+                    newest.put(stored.index_no, stored.version, stored.published_at)
+                self._newest = newest
+            self._versions[item.index_no] = max(item.version, self._versions.get(item.index_no, 0))
+            if self._newest.put(item.index_no, item.version, item.published_at):
+                self._local[item.index_no] = item
+            # Items pushed out of the newest no longer need their whole item kept.
+            for index_no in self._newest.dropped():
+                self._local.pop(index_no, None)
+            return item.index_no in self._newest
+
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Withdrawal, ctx: DeliveryContext
+    ) -> PublishResult:
+        """Leave ``item`` out of both feeds, rewritten when the run finishes (idempotent)."""
+        with self._lock:
+            self._gone[item.index_no] = max(item.version, self._gone.get(item.index_no, 0))
+            self._local.pop(item.index_no, None)
+            self._newest = None  # re-read from the store: a place in the newest came free
+        return PublishResult(remote_id=entry_guid(item.index_no), url=self.feed_url(RSS_FILE))
+
+    def refresh(self, items: list[NormalizedItem]) -> None:
+        """Rewrite the feeds: these items' marks (已失效) changed."""
+        if items:
+            self._write_feeds()
+
     def finish_run(self) -> None:
         """Rewrite the feeds from the store: the final state, with the latest checkpoint."""
         try:
-            self._published.rebuild()
+            self._write_feeds()
         except OSError as exc:
             raise write_failure(f"订阅源重建失败（{self.output_dir}）", exc) from exc
-        self._published.forget_stored()
 
     # -- health --------------------------------------------------------------------------------
     def configuration_problems(self) -> list[str]:
@@ -190,18 +229,25 @@ class RssChannel(Channel):
         return self.configuration_problems()
 
     # -- the feeds -----------------------------------------------------------------------------
-    def _write_feeds(self, items: list[NormalizedItem], _dirty: set[str]) -> None:
+    def _write_feeds(self) -> None:
+        n = self.settings.max_entries
+        with self._lock:
+            local, versions = list(self._local.values()), dict(self._versions)
+            gone = dict(self._gone)
+        # The store's newest, less versions this process has since replaced or withdrawn, plus
+        # its own.
+        stored = [i for i in self.hub.latest(self.name, n)
+                  if i.version >= versions.get(i.index_no, 0)
+                  and i.version > gone.get(i.index_no, 0)]
+        latest = _merge_latest(stored, local)[:n]  # newest first
         root = self.output_dir
-        if not items and not root.exists():
+        if not latest and not root.exists():
             return
-        latest = items[: self.settings.max_entries]  # newest first
         checkpoint = self.hub.latest_checkpoint() or ""
         rss = self._feed(latest, RSS_FILE, checkpoint).rss_str(pretty=True)
         atom = self._feed(latest, ATOM_FILE, checkpoint).atom_str(pretty=True)
         atomic_write(root / RSS_FILE, rss, only_if_changed=True)
         atomic_write(root / ATOM_FILE, atom, only_if_changed=True)
-        with self._lock:
-            self._in_feed = {i.index_no for i in latest}
 
     def _feed(self, items: list[NormalizedItem], file_name: str, checkpoint: str) -> FeedGenerator:
         fg = FeedGenerator()
@@ -209,8 +255,12 @@ class RssChannel(Channel):
         fg.load_extension("dc", atom=False, rss=True)
         site = f"{self.hub.public_url.rstrip('/')}/"
         fg.id(site)
-        fg.title(name_text(self.settings.title))
-        fg.description(name_text(self.settings.description) or name_text(self.settings.title))
+        # The default title names the organisation ([hub] name), as the portal's pages do.
+        title = self.settings.title
+        if title == RssSettings.model_fields["title"].default and self.hub.org_name:
+            title = f"{self.hub.org_name} {title}"
+        fg.title(name_text(title))
+        fg.description(name_text(self.settings.description) or name_text(title))
         # The RSS <channel><link> is the href of the last link() call: self first (§11).
         media = "application/rss+xml" if file_name == RSS_FILE else "application/atom+xml"
         fg.link(href=self.feed_url(file_name), rel="self", type=media)
@@ -223,11 +273,12 @@ class RssChannel(Channel):
         fg.lastBuildDate(newest)
         fg.hub.checkpoint(xml_text(checkpoint))
         for item in items:  # newest first; append keeps that order (add_entry prepends)
-            self._entry(fg.add_entry(order="append"), item)
+            self._entry(fg.add_entry(order="append"), item, items)
         return fg
 
-    def _entry(self, fe: Any, item: NormalizedItem) -> None:
-        entry = self.render(item)
+    def _entry(self, fe: Any, item: NormalizedItem, known: list[NormalizedItem]) -> None:
+        # The feed's own entries are what a mark can name: a repealing item is the newer one.
+        entry = self.render(item, known)
         fe.guid(entry["guid"], permalink=False)  # also the Atom id
         fe.title(entry["title"])  # HTML-escaped; Atom: type="html" (HtmlTitleExtension)
         fe.link(href=entry["link"])  # one link only: feedgen 1.0 drops rel on Atom entry links
@@ -250,6 +301,51 @@ class RssChannel(Channel):
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _merge_latest(*sources: list[NormalizedItem]) -> list[NormalizedItem]:
+    """The latest version of each item in ``sources``, newest publication first."""
+    latest: dict[str, NormalizedItem] = {}
+    for source in sources:
+        for item in source:
+            old = latest.get(item.index_no)
+            if old is None or item.version >= old.version:
+                latest[item.index_no] = item
+    return sorted(latest.values(), key=lambda i: (i.published_at, i.index_no), reverse=True)
+
+
+class _Newest:
+    """The ``size`` newest items by publication time (latest version each): keys only."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._order: list[tuple[datetime, str]] = []  # oldest first
+        self._keys: dict[str, tuple[int, tuple[datetime, str]]] = {}
+        self._dropped: list[str] = []
+
+    def __contains__(self, index_no: str) -> bool:
+        return index_no in self._keys
+
+    def put(self, index_no: str, version: int, published_at: datetime) -> bool:
+        """Count a version; whether it is now the one counted for its item."""
+        old = self._keys.get(index_no)
+        if old is not None:
+            if version < old[0]:
+                return False
+            del self._order[bisect_left(self._order, old[1])]
+        key = (published_at, index_no)
+        self._keys[index_no] = (version, key)
+        insort(self._order, key)
+        while len(self._order) > self.size:
+            _, gone = self._order.pop(0)
+            del self._keys[gone]
+            self._dropped.append(gone)
+        return index_no in self._keys
+
+    def dropped(self) -> list[str]:
+        """Items pushed out since the last call."""
+        out, self._dropped = self._dropped, []
+        return out
 
 
 class CheckpointExtension(BaseExtension):

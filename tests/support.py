@@ -40,6 +40,11 @@ class HubRun:
             text=True, timeout=timeout,
         )
         assert "Traceback" not in proc.stderr, proc.stderr
+        if proc.returncode != 0:
+            # Every error path the suite triggers through the CLI is told in Chinese (issue 15).
+            from tests.chinese import english_in
+
+            assert not english_in(proc.stderr), (english_in(proc.stderr), proc.stderr)
         if check is not None:
             assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)
         return proc

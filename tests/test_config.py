@@ -289,3 +289,19 @@ def test_env_alone_does_not_switch_a_channel_on(
         assert "2.00abcdef" not in str(exc)
     else:
         assert "weibo" not in config.settings.channels
+
+
+def test_repository_config_points_each_channel_at_its_own_sandbox_fake() -> None:
+    """The shipped channels.toml: credit at the credit fake, not at another fake's port."""
+    import tomllib
+
+    from heze_hub.sandbox.runner import DEFAULT_PORT
+    from heze_hub.sandbox.suite import SERVICE_ORDER
+
+    repo = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((repo / "channels.toml").read_text(encoding="utf-8"))
+    for name, table in config["channels"].items():
+        base = table.get("api_base", "")
+        if base.startswith("http://127.0.0.1:"):
+            port = int(base.rsplit(":", 1)[1].split("/")[0])
+            assert port == DEFAULT_PORT + SERVICE_ORDER.index(name), (name, base)

@@ -160,6 +160,9 @@ def test_every_example_to_every_channel_of_the_sandbox(hub_run: HubRun, sb: Sand
     filed = {n: r["record_id"] for n, r in sb.credit.records.items()}
     assert credit[index["05"]]["remote_id"] == filed["菏环罚字〔2018〕27号"]
     assert credit[index["06"]]["remote_id"] == filed["菏建许〔2018〕112号"]
+    # hub status shows the credit platform's record number, not a blank (issue 15).
+    status_text = hub_run("status", index["05"], check=0).stdout
+    assert filed["菏环罚字〔2018〕27号"] in status_text
 
     # Static portal: a page per item; policy and interpretation link to each other.
     pages = hub_run.cwd / "public" / "xxgk" / ORG

@@ -119,6 +119,10 @@ def install() -> None:
 def translate_usage(command: click.Command) -> None:
     """Chinese placeholders in the usage lines of ``command`` and every subcommand."""
     command.options_metavar = OPTIONS_METAVAR
+    for param in command.params:
+        # --json is on most commands; say what it does where the command did not.
+        if isinstance(param, click.Option) and param.name == "as_json" and not param.help:
+            param.help = "以 JSON 输出（供程序读取）"
     if isinstance(command, click.Group):
         command.subcommand_metavar = SUBCOMMAND_METAVAR
         for sub in command.commands.values():

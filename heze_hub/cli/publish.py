@@ -83,7 +83,7 @@ def publish(
         ]
         hub.preflight(enabled)
         _warn_deadlines(hub, prepared)
-        with _progress(len(prepared), as_json) as bar:
+        with _progress(hub, len(prepared), as_json) as bar:
             report = delivery.publish(hub, prepared, only=only, on_done=bar.done,
                                       on_start=bar.start,
                                       submitter=delivery.Submitter(cli_user(), "cli"))
@@ -178,10 +178,11 @@ class _Progress:
     """The progress bar of a run: the known number of deliveries, and which channels the run is
     still waiting for (a slow one, such as WeChat polling its publish status, shows there)."""
 
-    def __init__(self, progress: Progress | None) -> None:
+    def __init__(self, progress: Progress | None, waiting_for: dict[str, str]) -> None:
         self.progress = progress
         self.task: TaskID | None = None
         self.left: dict[str, int] = {}
+        self.waiting_for = waiting_for
 
     def start(self, per_channel: dict[str, int]) -> None:
         """Show the bar once the run knows its total (never "0/?")."""
@@ -198,20 +199,23 @@ class _Progress:
         self.progress.update(self.task, advance=1, waiting=self._waiting())
 
     def _waiting(self) -> str:
-        busy = [f"{name} {n}" for name, n in self.left.items() if n]
+        busy = [f"{name} {n}" + (f"（{self.waiting_for[name]}）" if self.waiting_for.get(name)
+                                 else "")
+                for name, n in self.left.items() if n]
         return ("等待：" + "、".join(busy)) if busy else ""
 
 
 @contextmanager
-def _progress(total_items: int, quiet: bool) -> Iterator[_Progress]:
+def _progress(hub: Hub, total_items: int, quiet: bool) -> Iterator[_Progress]:
+    waiting_for = {name: ch.waiting_for for name, ch in hub.channels.items() if ch.waiting_for}
     if quiet or not err.is_terminal or total_items < 2:
-        yield _Progress(None)
+        yield _Progress(None, waiting_for)
         return
     with Progress(
         TextColumn("发布中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("[dim]{task.fields[waiting]}"), console=err, transient=True,
     ) as progress:
-        yield _Progress(progress)
+        yield _Progress(progress, waiting_for)
 
 
 def _show_run(report: delivery.RunReport, as_json: bool) -> None:
@@ -232,6 +236,9 @@ def _show_run(report: delivery.RunReport, as_json: bool) -> None:
                     "source": reg.item.source,
                     "new_version": reg.new_version,
                     "deliveries": [outcome_dict(o) for o in outcomes.get(key, [])],
+                    # Older posts a 【更正】 post replaced, withdrawn in this run (DESIGN §12).
+                    "replaced": [outcome_dict(o) | {"version": o.version}
+                                 for o in _replaced(report, reg.item.index_no)],
                 }
             )
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -251,12 +258,21 @@ def _show_run(report: delivery.RunReport, as_json: bool) -> None:
         out.print(head)
         for o in item_outcomes:
             out.print("  " + outcome_line(o))
+        for o in _replaced(report, reg.item.index_no):
+            out.print(f"  更正后撤下第 {o.version} 版的旧帖：" + outcome_line(o))
     failed = sum(o.status in ("failed", "unconfirmed") for o in report.outcomes)
     done = sum(o.status == "published" for o in report.outcomes)
     out.print(
         f"共 {len(report.items)} 条信息，本次新发布 {done} 个投递"
         + (f"，[red]{failed} 个未成功[/]（hub status 查看，hub retry 重试）" if failed else "")
     )
+
+
+def _replaced(report: delivery.RunReport, index_no: str) -> list[Outcome]:
+    keys = {(r.item.index_no, r.item.version) for r in report.followed
+            if r.item.index_no == index_no}
+    done = [o for r in report.followed if r.item.index_no == index_no for o in r.done]
+    return done + [o for o in report.outcomes if (o.index_no, o.version) in keys]
 
 
 @click.command()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from rich.markup import escape
+from rich.padding import Padding
+from rich.text import Text
 
 from heze_hub.cli import common, remote
 from heze_hub.cli.common import (
@@ -16,9 +19,10 @@ from heze_hub.cli.common import (
     out,
 )
 from heze_hub.delivery import runs as delivery
+from heze_hub.delivery.withdrawal import is_withdrawal
 from heze_hub.errors import InputError
 from heze_hub.items.normalize import now
-from heze_hub.tables import Column, print_rows
+from heze_hub.tables import Column, print_rows, table_width
 
 #: ``hub status``: identifiers whole, the title wraps (record layout when even that is too wide).
 STATUS_COLUMNS = [
@@ -57,24 +61,29 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
             r["deadline"] = None
             channel = hub.channels.get(r["channel"])
             if (item.get("credit") and channel is not None and channel.plugin_name == "credit"
-                    and r["status"] not in ("published", "skipped")):
+                    and r["status"] not in ("published", "skipped", "withdrawn")
+                    and not is_withdrawal(r)):
                 r["deadline"] = credit_deadline_status(item["credit"], today)
             data.append({**r, "title": item["title"]})
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2))
             return
-        print_rows(out, STATUS_COLUMNS, [
+        rows = [
             [
                 escape(r["index_no"]),
                 str(r["version"]),
                 escape(r["title"]),
-                escape(r["channel"]),
+                escape(r["channel"] + ("（撤回）" if is_withdrawal(r) else "")),
                 STATE_LABELS.get(r["status"], r["status"]),
                 str(r["attempts"]),
                 escape(r["url"] or r.get("remote_id") or ""),
             ]
             for r in data
-        ])
+        ]
+        if rows and table_width(STATUS_COLUMNS, rows) > out.width:
+            _print_by_item(data)
+        else:
+            print_rows(out, STATUS_COLUMNS, rows)
         for r in data:
             if r["error"]:
                 color = "red" if r["status"] == "failed" else "yellow"
@@ -85,10 +94,36 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
                 color = "red" if r["deadline"]["state"] == "overdue" else "yellow"
                 out.print(f"[{color}]时限[/]：{r['index_no']} {r['channel']}："
                           f"{escape(r['deadline']['text'])}")
+        for r in data:
+            if is_withdrawal(r) and r["status"] == "skipped":
+                out.print(f"[yellow]需人工处理[/]：{r['index_no']} 渠道 {escape(r['channel'])}："
+                          f"{escape(r['error'] or '')}")
+            elif is_withdrawal(r) and r["status"] in ("pending", "failed", "unconfirmed"):
+                out.print(f"[yellow]撤回未完成[/]：{r['index_no']} 渠道 {escape(r['channel'])}，"
+                          "可用 hub retry 继续")
         counts: dict[str, int] = {}
         for r in data:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         out.print("合计：" + "，".join(f"{STATE_LABELS[k]} {v}" for k, v in sorted(counts.items())))
+
+
+def _print_by_item(data: list[dict[str, Any]]) -> None:
+    """``hub status`` on a narrow terminal: one block per item version, one line per channel,
+    identifiers and links whole (a link longer than the terminal is wrapped by it, not cut)."""
+    shown: tuple[str, int] | None = None
+    width = max(len(r["channel"]) for r in data)
+    for r in data:
+        key = (r["index_no"], r["version"])
+        if key != shown:
+            if shown is not None:
+                out.print("")
+            out.print(f"[bold]{escape(r['index_no'])}[/] 第 {r['version']} 版")
+            out.print(Padding(Text(r["title"]), (0, 0, 0, 2), expand=False), soft_wrap=False)
+            shown = key
+        link = r["url"] or r.get("remote_id") or ""
+        out.print(f"  {escape(r['channel']).ljust(width)}  "
+                  f"{STATE_LABELS.get(r['status'], r['status'])}  尝试 {r['attempts']}"
+                  + (f"  {escape(link)}" if link else ""), overflow="ignore", crop=False)
 
 
 @click.command()

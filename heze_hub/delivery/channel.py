@@ -8,15 +8,18 @@ says, with a typed exception, whether a failure is worth retrying.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from heze_hub.delivery.http import HttpClient
+from heze_hub.errors import PermanentError
 from heze_hub.items.model import NormalizedItem
+from heze_hub.portal.listing import Listing, search_parts
 
 
 class RetryPolicy(BaseModel):
@@ -81,13 +84,47 @@ class HubInfo:
     channel_deliveries: Callable[[str, str], list[dict[str, Any]]] = field(
         default=lambda _c, _i: []
     )
+    # The faster forms of published_items a store offers (None: derived from published_items):
+    # published_listings(channel, with_search) streams the listings of heze_hub.portal.listing;
+    # latest_published(channel, n) gives the first n of published_items(channel);
+    # load_version(index_no, version) reads one stored version.
+    published_listings: Callable[[str, bool], Iterable[Listing]] | None = None
+    latest_published: Callable[[str, int], list[NormalizedItem]] | None = None
+    load_version: Callable[[str, int], NormalizedItem | None] | None = None
+
     #: The organisation's name and 政府网站标识码 (``[hub] name``, ``site_code``), for pages.
     org_name: str = ""
     site_code: str = ""
 
+    def listings(self, channel: str, with_search: bool = False) -> Iterable[Listing]:
+        """What listings need of each item published on ``channel``, streamed if the store can."""
+        if self.published_listings is not None:
+            return self.published_listings(channel, with_search)
+        return (_listing(i, with_search) for i in self.published_items(channel))
+
+    def latest(self, channel: str, n: int) -> list[NormalizedItem]:
+        """The ``n`` newest items published on ``channel``, newest first."""
+        if self.latest_published is not None:
+            return self.latest_published(channel, n)
+        return list(self.published_items(channel))[:n]
+
+    def stored_version(self, channel: str, index_no: str, version: int) -> NormalizedItem | None:
+        """One published version of an item, or ``None`` if the store does not have it."""
+        if self.load_version is not None:
+            return self.load_version(index_no, version)
+        return next((i for i in self.published_items(channel)
+                     if i.index_no == index_no and i.version == version), None)
+
     def item_url(self, index_no: str) -> str:
         """Public portal URL of an item; every link to an item is built from ``public_url``."""
         return f"{self.public_url.rstrip('/')}/xxgk/{index_no}.html"
+
+
+def _listing(item: NormalizedItem, with_search: bool) -> Listing:
+    listing = Listing.of(item)
+    if with_search:
+        listing.search = search_parts(item)
+    return listing
 
 
 @dataclass
@@ -102,6 +139,24 @@ class PublishResult:
     # Further identifiers the remote gave, kept in the receipt as ``remote_data`` (e.g. WeChat's
     # publish_id and msg_data_id); ``None`` leaves the key out of the receipt.
     remote_data: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What a withdrawal delivery takes back (DESIGN §12), handed to :meth:`Channel.withdraw`.
+
+    ``remote_id``, ``url`` and ``state`` are what the publication of this version left behind
+    (its receipt's remote id and address, and the progress the channel saved while publishing).
+    """
+
+    reason: str
+    #: Why: ``withdraw`` (``hub withdraw``), ``expire`` (end of the 公示 period) or
+    #: ``correction`` (an old post replaced by a 【更正】 post).
+    cause: str
+    requested_at: datetime
+    remote_id: str | None = None
+    url: str | None = None
+    state: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -177,6 +232,20 @@ class Channel(abc.ABC):
     #: channel's :meth:`render` for ID and mobile numbers that escaped masking (DESIGN §3); only a
     #: channel whose payload must carry them by law (the credit platform's record) sets False.
     public: ClassVar[bool] = True
+    #: The channel implements :meth:`withdraw`. A channel that cannot take back what it published
+    #: keeps False: its withdrawals are recorded ``skipped`` and ``hub status`` asks for a
+    #: manual step.
+    can_withdraw: ClassVar[bool] = False
+    #: A new version replaces the published one in place (a page, a feed entry, a record). False
+    #: for platforms whose posts cannot be edited (WeChat, Weibo): there a corrected version is
+    #: a new 【更正】 post and the core withdraws the older posts once it is published.
+    edits_in_place: ClassVar[bool] = True
+    #: ``hub expire`` withdraws a penalty from this channel when its 公示 period ends. False for a
+    #: register that keeps its own record and its own period (the credit platform).
+    ends_with_publicity: ClassVar[bool] = True
+    #: What a delivery of this channel mostly waits for, in Chinese, shown beside the channel in
+    #: the progress bar of a long run (e.g. WeChat: 等待发布结果, its status polling).
+    waiting_for: ClassVar[str] = ""
 
     def __init__(self, name: str, settings: ChannelSettings, hub: HubInfo) -> None:
         self.name = name
@@ -215,6 +284,22 @@ class Channel(abc.ABC):
         otherwise records ``unconfirmed``.
         """
         return None
+
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Withdrawal, ctx: DeliveryContext
+    ) -> PublishResult:
+        """Take back the publication of ``item`` (this version) described by ``withdrawal``.
+
+        Must be idempotent: a remote that answers "already gone" (404, Weibo 20101) counts as
+        withdrawn, so the core simply sends an interrupted withdrawal again. Raise
+        :class:`TransientError` or :class:`PermanentError` like :meth:`publish`. Only called when
+        :attr:`can_withdraw` is True.
+        """
+        raise PermanentError(f"渠道 {self.name} 不支持撤回")
+
+    def refresh(self, items: list[NormalizedItem]) -> None:  # noqa: B027 - optional hook
+        """Re-render what the channel shows of these published items, whose marks changed
+        (已失效 once ``valid_until`` passed); called by ``hub expire``. Nothing by default."""
 
     def finish_run(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Called once after a publication run, e.g. to rebuild a feed or a catalogue."""

@@ -118,20 +118,6 @@ def interpretations_of(
     return sorted(found, key=lambda k: (k.published_at, k.index_no))
 
 
-def related(known: list[NormalizedItem], dirty: set[str]) -> set[str]:
-    """Pages to re-render after ``dirty`` items were published: each and its partners."""
-    pages = set(dirty)
-    for item in known:
-        if item.index_no not in dirty:
-            continue
-        policy = policy_of(item, known)
-        if policy is not None:
-            pages.add(policy.index_no)
-        pages.update(i.index_no for i in interpretations_of(item, known))
-        pages.update(drafts.partners(item, known))
-    return pages
-
-
 # -- HTML ------------------------------------------------------------------------------------
 
 
@@ -251,6 +237,8 @@ def item_link(from_page: str, item: NormalizedItem) -> str:
 
 def render_item_page(item: NormalizedItem, known: list[NormalizedItem]) -> str:
     """The page a person reads: metadata header, body, attachments, related items."""
+    from heze_hub.portal.lifecycle import lifecycle_notes  # it renders with this module
+
     path = item_page_path(item.index_no)
     topics = "、".join(
         f'<a href="{href(path, group_page_path("topic", t))}">{esc(t)}</a>' for t in item.topics
@@ -279,6 +267,7 @@ def render_item_page(item: NormalizedItem, known: list[NormalizedItem]) -> str:
         f'<tr><th>标题</th><td colspan="3">{esc(item.title)}</td></tr>',
         "</table>",
         f"<h1>{esc(item.title)}</h1>",
+        *lifecycle_notes(item, known),
     ]
     if item.summary:
         parts.append(f'<p class="summary">内容概述：{esc(item.summary)}</p>')

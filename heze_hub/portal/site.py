@@ -19,26 +19,22 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from heze_hub.errors import PermanentError
-from heze_hub.files import atomic_write, atomic_writer, file_sha256
-from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
-from heze_hub.items.normalize import to_shanghai
+from heze_hub.files import atomic_write, atomic_write_chunks, atomic_writer, file_sha256
+from heze_hub.items.model import CATEGORY_LABELS, Attachment, NormalizedItem
 from heze_hub.portal import pages
+from heze_hub.portal.listing import LIST_PAGE_DEPTH_PATH, row_html
 from heze_hub.portal.pages import (
     GROUPS,
     attachment_dir,
     attachment_names,
     esc,
-    fmt_date,
     group_page_path,
     href,
-    item_link,
-    item_page_path,
     page,
     template_text,
 )
@@ -95,7 +91,12 @@ def _copy_checked(attachment: Attachment, dest: Path) -> None:
 
 
 class Site:
-    """The catalogue side of the static site: rebuilt as a whole from the published items."""
+    """The catalogue side of the static site, rebuilt as a whole from the published items.
+
+    An entry is a :class:`~heze_hub.portal.listing.Listing` (or a whole item, which has the same
+    fields); the search index is written from entries the caller streams, so that neither the
+    items nor the whole index are ever held at once.
+    """
 
     def __init__(
         self,
@@ -115,8 +116,12 @@ class Site:
         data = text.encode("utf-8") if isinstance(text, str) else text
         atomic_write(self.root / path, data, only_if_changed=True)
 
-    def write_catalogue(self, items: list[NormalizedItem]) -> None:
-        """目录 pages by category, topic and department, the index pages, search and checkpoint."""
+    def write_catalogue(self, items: list[Any], search_entries: Iterable[str]) -> None:
+        """目录 pages by category, topic and department, the index pages, search and checkpoint.
+
+        ``items``: the entries, newest first; ``search_entries``: their search-index entries
+        (JSON text), in the same order.
+        """
         self.write("assets/site.css", template_text("site.css"))
         groups = self.groups(items)
         for kind, members in groups.items():
@@ -131,17 +136,22 @@ class Site:
         self.write("xxgk/index.html", self.overview("xxgk/index.html", items, groups))
         search = page("search.html", "政府信息检索", template_text("search_body.html"))
         self.write("search.html", search)
-        index = self.search_index(items)
-        self.write("search-index.json", index)
+        index = self.root / "search-index.json"
+        atomic_write_chunks(
+            index, search_index_chunks(len(items), search_entries), only_if_changed=True
+        )
         # The same index as a script: a page opened as a file (file://) may load a script
-        # beside it but not fetch() a JSON file, so search works without a server too.
-        self.write("search-index.js", b"window.HUB_SEARCH_INDEX = " + index.rstrip() + b";\n")
+        # beside it but not fetch() a JSON file, so search works without a server too. Copied
+        # from the file just written, so the index is never held whole.
+        atomic_write_chunks(
+            self.root / "search-index.js", search_index_script(index), only_if_changed=True
+        )
         if self.checkpoint:
             self.write("checkpoint", self.checkpoint)
 
     @staticmethod
-    def groups(items: list[NormalizedItem]) -> dict[str, dict[str, list[NormalizedItem]]]:
-        out: dict[str, dict[str, list[NormalizedItem]]] = {k: {} for k in GROUPS}
+    def groups(items: list[Any]) -> dict[str, dict[str, list[Any]]]:
+        out: dict[str, dict[str, list[Any]]] = {k: {} for k in GROUPS}
         for key in CATEGORY_LABELS:
             out["category"][key] = []
         for item in items:  # already newest first
@@ -169,7 +179,7 @@ class Site:
             f"<pre>{esc(self.checkpoint)}</pre>"
         )
 
-    def table(self, path: str, items: list[NormalizedItem]) -> str:
+    def table(self, path: str, items: list[Any]) -> str:
         if not items:
             return "<p>暂无信息。</p>"
         rows = "".join(self.row(path, i) for i in items)
@@ -179,23 +189,18 @@ class Site:
             "</table>"
         )
 
-    def row(self, path: str, i: NormalizedItem) -> str:
+    def row(self, path: str, i: Any) -> str:
+        stored = getattr(i, "row", None)
+        if stored is not None and path.count("/") == LIST_PAGE_DEPTH_PATH.count("/"):
+            return str(stored)  # rendered for a list page when the listing was made
         key = (path.count("/") * "../", i.index_no, i.version, i.content_sha256)
         row = self.rows.get(key) or self.rows_used.get(key)
         if row is None:
-            # data-label names the cell where a narrow screen shows rows as cards (site.css).
-            row = (
-                f'<tr><td class="nw" data-label="索引号">{esc(i.index_no)}</td>'
-                f'<td data-label="标题">{item_link(path, i)}</td>'
-                f'<td data-label="发布机构">{esc(i.department)}</td>'
-                f'<td data-label="文号">{esc(i.doc_number or "")}</td>'
-                f'<td class="nw" data-label="成文日期">{esc(fmt_date(i.written_on))}</td>'
-                f'<td class="nw" data-label="发布日期">{esc(fmt_date(i.published_at))}</td></tr>'
-            )
+            row = row_html(path, i)
         self.rows_used[key] = row
         return row
 
-    def list_page(self, path: str, title: str, items: list[NormalizedItem]) -> str:
+    def list_page(self, path: str, title: str, items: list[Any]) -> str:
         content = (
             f'<nav class="crumbs"><a href="{href(path, "index.html")}">首页</a> › '
             f'<a href="{href(path, "xxgk/index.html")}">信息公开目录</a></nav>'
@@ -203,7 +208,7 @@ class Site:
         )
         return page(path, title, content, self.footer(path))
 
-    def home(self, path: str, items: list[NormalizedItem]) -> str:
+    def home(self, path: str, items: list[Any]) -> str:
         """首页: whose site it is, a search box, the latest items, the ways in (catalogue,
         feeds); the 信息公开目录 is its own page."""
         brand = pages.BRAND
@@ -225,7 +230,7 @@ class Site:
         ])
         return page(path, brand.site_name, content, self.footer(path))
 
-    def overview(self, path: str, items: list[NormalizedItem], groups: dict[str, Any]) -> str:
+    def overview(self, path: str, items: list[Any], groups: dict[str, Any]) -> str:
         def group_list(kind: str, ordered: list[str]) -> str:
             entries = "".join(
                 f'<li><a href="{href(path, group_page_path(kind, key))}">'
@@ -253,36 +258,27 @@ class Site:
         ])
         return page(path, "信息公开目录", content, self.footer(path))
 
-    def search_index(self, items: list[NormalizedItem]) -> bytes:
-        """What the search page (or anyone) needs to find an item without a server."""
-        entries = []
-        for i in items:
-            body = re.sub(r"\s+", " ", i.body_text).strip()
-            text = " ".join(
-                [i.title, i.index_no, i.doc_number or "", i.department, " ".join(i.topics),
-                 KIND_LABELS.get(i.kind, ""), CATEGORY_LABELS.get(i.category, ""), i.summary,
-                 body[:1000]]
-            )
-            entries.append({
-                "index_no": i.index_no,
-                "title": i.title,
-                "department": i.department,
-                "doc_number": i.doc_number,
-                "topics": list(i.topics),
-                "kind": i.kind,
-                "kind_label": KIND_LABELS.get(i.kind, i.kind),
-                "category": i.category,
-                "category_label": CATEGORY_LABELS.get(i.category, i.category),
-                "written_on": i.written_on.isoformat(),
-                "published_at": to_shanghai(i.published_at).isoformat(),
-                "version": i.version,
-                "url": self.item_url(i.index_no),
-                "path": item_page_path(i.index_no),
-                "summary": i.summary,
-                "snippet": body[:120],
-                "text": text.lower(),
-            })
-        data = {"count": len(entries), "items": entries}
-        return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
+def search_index_chunks(count: int, entries: Iterable[str]) -> Iterator[bytes]:
+    """``search-index.json`` piece by piece: what the search page (or anyone) needs to find an
+    item without a server. Byte for byte ``json.dumps({"count": …, "items": […]})`` + newline
+    (compact, non-ASCII unescaped), without ever holding every entry."""
+    yield f'{{"count":{count},"items":['.encode()
+    for n, entry in enumerate(entries):
+        yield (entry if n == 0 else "," + entry).encode("utf-8")
+    yield b"]}\n"
+
+
+def search_index_script(index: Path) -> Iterator[bytes]:
+    """``search-index.js`` from ``search-index.json``: ``window.HUB_SEARCH_INDEX = …;``."""
+    yield b"window.HUB_SEARCH_INDEX = "
+    with index.open("rb") as f:
+        held = b""
+        for block in iter(lambda: f.read(1 << 20), b""):
+            if held:
+                yield held
+            held = block
+    # The JSON ends in a newline, which the script does not have before its semicolon.
+    yield held.rstrip()
+    yield b";\n"

@@ -87,6 +87,23 @@ class TreeBuilder:
         stack.append(h)
         self.size += 1
 
+    def append_subtree(self, h: bytes, height: int) -> None:
+        """Append ``2**height`` leaves at once by the root ``h`` of their perfect subtree.
+
+        The subtree must start at a multiple of its size (the current size must be one), which
+        is what makes it a node of the whole tree: how chunks hashed apart are joined.
+        """
+        n = self.size
+        if n % (1 << height):
+            raise ValueError("a subtree must start at a multiple of its size")
+        stack = self._stack
+        n >>= height
+        while n & 1:
+            h = node_hash(stack.pop(), h)
+            n >>= 1
+        stack.append(h)
+        self.size += 1 << height
+
     def root(self) -> bytes:
         """The RFC 9162 Merkle tree hash of the leaves appended so far."""
         stack = self._stack
@@ -286,6 +303,12 @@ class HashList(Sequence[bytes]):
         if len(h) != HASH_SIZE:
             raise ValueError("a leaf hash is 32 bytes")
         self._buf += h
+
+    def extend_raw(self, hashes: bytes) -> None:
+        """Append leaf hashes given as one run of 32-byte hashes."""
+        if len(hashes) % HASH_SIZE:
+            raise ValueError("leaf hashes are 32 bytes each")
+        self._buf += hashes
 
     def __len__(self) -> int:
         return len(self._buf) // HASH_SIZE

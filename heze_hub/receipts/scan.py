@@ -30,7 +30,43 @@ class Scan:
     unterminated: bool = False
 
 
+NOT_UTF8 = "不是合法的 UTF-8 文本（内容被改动）"
+NOT_JSON = "不是合法的 JSON（内容被改动或截断）"
+NOT_OBJECT = "不是 JSON 对象"
+NOT_CANONICAL = "不是规范 JSON（键序、空白或转义与哈希时的字节不同），内容被改动"
+NO_SEQ = "缺少整数字段 seq"
+
+
+def check_line(line: bytes) -> tuple[list[str], int | None]:
+    """What is wrong with one line's bytes, and its seq (``None``: unreadable).
+
+    The reference check: the line must be UTF-8, a JSON object, exactly its canonical JSON
+    (DESIGN §7), with an integer ``seq``. :mod:`heze_hub.receipts.fastscan` answers the same
+    faster and falls back to this for any line it cannot vouch for.
+    """
+    try:
+        # Decoding strictly first is faster than json.loads(bytes), which decodes with
+        # "surrogatepass", and it refuses what is not UTF-8.
+        obj = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return [NOT_UTF8], None
+    except (ValueError, RecursionError):
+        return [NOT_JSON], None
+    if not isinstance(obj, dict):
+        return [NOT_OBJECT], None
+    try:
+        canonical = canonical_json(obj) == line
+    except ValueError:
+        canonical = False
+    problems = [] if canonical else [NOT_CANONICAL]
+    seq = obj.get("seq")
+    if type(seq) is not int:
+        return [*problems, NO_SEQ], None
+    return problems, seq
+
+
 def scan_receipts(path: Path, capture: set[int], keep_hashes: bool) -> Scan:
+    """The reference scan: one line at a time, in this process."""
     scan = Scan(hashes=HashList() if keep_hashes else None)
     builder = TreeBuilder()
     if 0 in capture:
@@ -38,7 +74,6 @@ def scan_receipts(path: Path, capture: set[int], keep_hashes: bool) -> Scan:
     runs = scan.runs
     bad = scan.bad_lines
     hashes = scan.hashes
-    loads = json.loads
     with open(path, "rb") as f:
         for i, raw in enumerate(f):
             if raw.endswith(b"\n"):
@@ -51,31 +86,10 @@ def scan_receipts(path: Path, capture: set[int], keep_hashes: bool) -> Scan:
                 hashes.append(h)
             if builder.size in capture:
                 scan.prefix_roots[builder.size] = builder.root()
-            try:
-                # Decoding strictly first is faster than json.loads(bytes), which decodes with
-                # "surrogatepass", and it refuses what is not UTF-8.
-                obj = loads(line.decode("utf-8"))
-            except UnicodeDecodeError:
-                bad.append((i, "不是合法的 UTF-8 文本（内容被改动）"))
-                scan.unreadable.add(i)
-                continue
-            except (ValueError, RecursionError):
-                bad.append((i, "不是合法的 JSON（内容被改动或截断）"))
-                scan.unreadable.add(i)
-                continue
-            if not isinstance(obj, dict):
-                bad.append((i, "不是 JSON 对象"))
-                scan.unreadable.add(i)
-                continue
-            try:
-                canonical = canonical_json(obj) == line
-            except ValueError:
-                canonical = False
-            if not canonical:
-                bad.append((i, "不是规范 JSON（键序、空白或转义与哈希时的字节不同），内容被改动"))
-            seq = obj.get("seq")
-            if type(seq) is not int:
-                bad.append((i, "缺少整数字段 seq"))
+            problems, seq = check_line(line)
+            if problems:
+                bad.extend((i, p) for p in problems)
+            if seq is None:
                 scan.unreadable.add(i)
                 continue
             off = seq - i

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from heze_hub.receipts.bundle import CHECKPOINT_FILE, PUBKEY_FILE, RECEIPTS_FILE
+from heze_hub.receipts.fastscan import scan_fast
 from heze_hub.receipts.merkle import HashList, consistency_proof, verify_consistency
 from heze_hub.receipts.report import (
     VerifyReport,
@@ -22,7 +23,7 @@ from heze_hub.receipts.report import (
     open_checkpoint,
     seqs,
 )
-from heze_hub.receipts.scan import Scan, scan_receipts, seq_problems
+from heze_hub.receipts.scan import Scan, seq_problems
 from heze_hub.receipts.signing import Checkpoint, NoteError, VerifierKey, parse_vkey
 
 
@@ -113,7 +114,7 @@ def verify_bundle(
     capture = {old.size for _, old in kept}
     if cp is not None:
         capture.add(cp.size)
-    scan = scan_receipts(path, capture, keep_hashes=bool(kept) and cp is not None)
+    scan = scan_fast(path, capture, keep_hashes=bool(kept) and cp is not None)
     report.size, report.root_hex = scan.count, scan.root.hex()
     if scan.unterminated:
         problems.append(f"{RECEIPTS_FILE} 最后一行没有换行符：文件被截断或改动")

@@ -127,7 +127,7 @@ def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                               encoding="utf-8")
             _print_banner(sb, config, public_url, static_dir, out)
             _block(stop)
-            print("\n沙盒已停止 / sandbox stopped.", file=out)
+            print("\n沙盒已停止。", file=out)
     finally:
         if handler is not None:
             logging.getLogger("heze_hub.sandbox").removeHandler(handler)
@@ -145,29 +145,28 @@ def _block(stop: threading.Event | None) -> None:
 def _print_banner(sb: Sandbox, config: Path, public_url: str | None, static_dir: Path,
                   out: TextIO) -> None:
     say = lambda line="": print(line, file=out)  # noqa: E731
-    say("heze_hub 沙盒已启动 / sandbox running:")
+    say("heze_hub 沙盒已启动：")
     for name in SERVICE_ORDER:
-        zh, en = LABELS[name]
-        say(f"  {sb.url(name):<26} {zh} / {en}")
+        zh, _en = LABELS[name]
+        say(f"  {sb.url(name):<26} {zh}")
     portal = sb.url("portal") + "/"
-    say(f"  {portal:<26} 门户网站静态页面 / static portal pages ← {static_dir}")
+    say(f"  {portal:<26} 门户网站静态页面 ← {static_dir}")
     if public_url:
-        say(f"  public_url = {public_url}（微博接受指向它的链接 / Weibo accepts links to it）")
+        say(f"  public_url = {public_url}（微博接受指向它的链接）")
     say()
-    say(f"配置文件已写入 / configuration written: {config}")
-    say("密钥不在文件中，请在运行 hub 的终端设置 / secrets are not in the file; in the shell")
-    say("that runs hub, export:")
+    say(f"配置文件已写入：{config}")
+    say("密钥不在文件中；请在运行 hub 的终端中执行：")
     say(f"  export HUB_CONFIG={shlex.quote(str(config))}")
     for key, value in sb.env().items():
         say(f"  export {key}={shlex.quote(value)}")
     say()
-    say("然后发布 / then publish:  hub publish ITEM.md")
-    say("故障注入 / inject a fault, e.g.:")
+    say("然后发布：hub publish 信息文件.md")
+    say("注入故障，例如：")
     say(f"  curl -X POST {sb.url('wechat')}/_sandbox/faults -d "
         + shlex.quote('[{"path": "/cgi-bin/freepublish/submit", "times": 1, '
                       '"body": {"errcode": -1, "errmsg": "system error"}}]'))
-    say(f"收到的请求 / received requests: curl {sb.url('portal')}/_sandbox/requests")
-    say("按 Ctrl-C 停止 / press Ctrl-C to stop.")
+    say(f"查看收到的请求：curl {sb.url('portal')}/_sandbox/requests")
+    say("按 Ctrl-C 停止。")
     say()
     out.flush()
 

@@ -84,6 +84,56 @@ checkpoints = Table(
     # the receipts added since instead of the whole log.
     Column("frontier", Text),
 )
+withdrawals = Table(
+    # What a withdrawal delivery (the outbox row whose key ends in ``:withdraw``) takes back and
+    # why: kept beside the outbox so that an older database gains it without a migration.
+    "withdrawals",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("index_no", String(64), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("cause", String(16), nullable=False),  # withdraw / expire / correction
+    Column("reason", Text, nullable=False),
+    Column("requested_at", String(40), nullable=False),
+    # The publication's remote id, address and saved state at the time of the request.
+    Column("remote_id", Text),
+    Column("url", Text),
+    Column("state", Text, nullable=False, default="{}"),
+)
+marks = Table(
+    # Marks ``hub expire`` has rendered on the channels (``expired``: 已失效 after valid_until),
+    # so a daily run re-renders only what changed since the day before.
+    "marks",
+    metadata,
+    Column("index_no", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("mark", String(16), primary_key=True),
+    Column("marked_at", String(40), nullable=False),
+)
+listings = Table(
+    "listings",
+    metadata,
+    # What the portal's catalogue and search index need of a version (heze_hub.portal.listing),
+    # derived from ``versions.data`` and refilled when ``fmt`` (the listing format) changes.
+    Column("index_no", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("fmt", String(64), nullable=False),
+    Column("published_at", String(40), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("department", Text, nullable=False),
+    Column("doc_number", Text),
+    Column("written_on", String(10), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("topics", Text, nullable=False),  # JSON list
+    Column("interprets", Text),
+    Column("content_sha256", String(64), nullable=False),
+    Column("draft_of", String(64)),
+    Column("row", Text, nullable=False),  # the catalogue row as on a list page
+    Column("search_head", Text, nullable=False),  # the search-index entry before its url
+    Column("search_tail", Text, nullable=False),  # … and after it
+)
 
 # -- the service (DESIGN §13): accounts, who submitted what, and every decision -------------------
 # New tables rather than new columns, so a database written before the service keeps working.

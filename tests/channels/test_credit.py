@@ -491,7 +491,7 @@ def _penalty_files(directory: Path, numbers: range) -> list[str]:
 def _credit_only_config(directory: Path, sb: Sandbox, batch_size: int) -> None:
     """Only the credit channel; a batch closes when ``batch_size`` deliveries have joined it."""
     others = "".join(f"[channels.{n}]\nenabled = false\n" for n in ("portal", "rss", "wechat",
-                                                                     "weibo"))
+                                                                     "weibo", "hotline"))
     (directory / "channels.toml").write_text(
         f'[hub]\norg_code = "11371700MB28581232"\npublic_url = "https://www.heze.gov.cn"\n'
         f'{others}[channels.credit]\napi_base = "{sb.url("credit")}"\n'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 import socket
 import threading
 import time
@@ -265,7 +266,9 @@ def test_page_has_the_metadata_header(tmp_path):
 
 
 def test_json_per_item_is_the_public_form(tmp_path):
-    static_channel(tmp_path).publish(PENALTY, context())
+    channel = static_channel(tmp_path)
+    channel.publish(PENALTY, context())
+    channel.finish_run()  # the catalogue and the search index are written once per run
 
     raw = (site(tmp_path) / f"xxgk/{PENALTY.index_no}.json").read_text(encoding="utf-8")
     data = json.loads(raw)
@@ -315,7 +318,10 @@ def test_interpretation_by_index_no_and_policy_from_the_store(tmp_path):
 
 def test_announcement_shows_its_posting_period(tmp_path):
     static_channel(tmp_path).publish(ANNOUNCEMENT, context())
-    assert "公示期：2018-06-05 至 2018-06-14（10天）" in page_of(tmp_path, ANNOUNCEMENT)
+    page = page_of(tmp_path, ANNOUNCEMENT)
+    text = re.sub(r"<[^>]+>", "", page)  # dates sit in no-wrap spans
+    assert "公示期：2018-06-05 至 2018-06-14（10天，自发布之日起计算）" in text
+    assert '<span class="nw">2018-06-05</span>' in page
 
 
 def test_attachments_are_copied_beside_the_page(tmp_path):
@@ -386,6 +392,7 @@ def test_new_version_replaces_the_page_atomically(tmp_path):
         })
         channel.publish(v2, context())
         assert "（修订）" not in reader.read()  # the reader keeps a whole old file
+    channel.finish_run()
 
     assert path.stat().st_ino != inode  # replaced by rename, not rewritten in place
     page = path.read_text(encoding="utf-8")
@@ -411,6 +418,7 @@ def test_catalogue_pages_list_items_by_category_topic_and_department(tmp_path):
     channel = static_channel(tmp_path)
     for item in (ANNOUNCEMENT, POLICY, INTERPRETATION, PENALTY):
         channel.publish(item, context())
+    channel.finish_run()
     root = site(tmp_path)
 
     def listed(path: str) -> set[str]:
@@ -443,6 +451,7 @@ def test_search_index(tmp_path):
     channel = static_channel(tmp_path)
     for item in (ANNOUNCEMENT, POLICY, PENALTY):
         channel.publish(item, context())
+    channel.finish_run()
     data = json.loads((site(tmp_path) / "search-index.json").read_text(encoding="utf-8"))
 
     assert data["count"] == 3
@@ -466,6 +475,7 @@ def test_catalogue_includes_the_store_and_this_process(tmp_path):
     store = Store([ANNOUNCEMENT, POLICY])  # published in earlier runs
     channel = static_channel(tmp_path, store)
     channel.publish(PENALTY, context())
+    channel.finish_run()
     data = json.loads((site(tmp_path) / "search-index.json").read_text(encoding="utf-8"))
     assert {e["index_no"] for e in data["items"]} == {
         ANNOUNCEMENT.index_no, POLICY.index_no, PENALTY.index_no
@@ -475,9 +485,11 @@ def test_catalogue_includes_the_store_and_this_process(tmp_path):
 def test_a_topic_no_item_has_any_more_loses_its_page(tmp_path):
     channel = static_channel(tmp_path)
     channel.publish(PENALTY, context())
+    channel.finish_run()
     topic_dir = site(tmp_path) / "xxgk/topic"
     before = {p.name for p in topic_dir.iterdir()}
     channel.publish(PENALTY.model_copy(update={"version": 2, "topics": ("生态环境",)}), context())
+    channel.finish_run()
     after = {p.name for p in topic_dir.iterdir()}
     assert len(before) == len(after) == 1 and before != after
 
@@ -491,8 +503,11 @@ def test_concurrent_publications_end_with_the_whole_catalogue(tmp_path):
 
     assert len(results) == 100
     root = site(tmp_path)
+    assert all((root / page_path(i)).exists() for i in items)  # each publish() wrote its page
+    assert not (root / "search-index.json").exists()  # the catalogue waits for the run's end
+    channel.finish_run()
     data = json.loads((root / "search-index.json").read_text(encoding="utf-8"))
-    assert data["count"] == 100  # before finish_run: every publish() left it complete
+    assert data["count"] == 100
     overview = (root / "xxgk/index.html").read_text(encoding="utf-8")
     assert "已主动公开政府信息 100 条" in overview
     listed = sum(
@@ -502,8 +517,6 @@ def test_concurrent_publications_end_with_the_whole_catalogue(tmp_path):
     assert listed == 100
     assert all((root / page_path(i)).exists() for i in items)
     assert no_temp_files(root)
-    channel.finish_run()
-    assert json.loads((root / "search-index.json").read_text(encoding="utf-8"))["count"] == 100
 
 
 def test_rebuilds_are_coalesced():
@@ -515,7 +528,7 @@ def test_rebuilds_are_coalesced():
         if len(builds) == 1:
             release.wait(5)
 
-    set_ = PublishedSet(lambda: [], build)
+    set_ = PublishedSet(lambda _for_rebuild: [], build)
     first = threading.Thread(target=lambda: set_.rebuild(set_.add(make(1))))
     first.start()
     while not builds:

@@ -93,6 +93,7 @@ def test_both_feeds_parse_with_chinese_text_and_aware_dates(tmp_path):
     items = [make(1), notice, PENALTY]
     for item in items:
         channel.publish(item, context())
+    channel.finish_run()  # the feeds are written once per run
     rss_feed, atom_feed = feeds(tmp_path)
 
     for feed in (rss_feed, atom_feed):
@@ -121,6 +122,7 @@ def test_entries_are_capped_at_max_entries(tmp_path):
     items = [make(n) for n in range(1, 9)]
     for item in items:
         channel.publish(item, context())
+    channel.finish_run()  # the feeds are written once per run
     rss_feed, atom_feed = feeds(tmp_path)
     newest = [entry_guid(i.index_no) for i in sorted(items, key=lambda i: i.published_at)[-5:]]
     for feed in (rss_feed, atom_feed):
@@ -131,12 +133,14 @@ def test_guid_is_stable_across_versions(tmp_path):
     channel = channel_for(tmp_path)
     v1 = make(3)
     channel.publish(v1, context())
+    channel.finish_run()
     before = feeds(tmp_path)
     v2 = v1.model_copy(update={
         "version": 2, "title": v1.title + "（更正）", "content_sha256": "e" * 64,
         "published_at": v1.published_at + timedelta(days=2),
     })
     channel.publish(v2, context())
+    channel.finish_run()
     after = feeds(tmp_path)
 
     for old, new in zip(before, after, strict=True):
@@ -155,6 +159,7 @@ def test_feeds_are_rebuilt_from_the_store(tmp_path):
     (tmp_path / "public/feed.xml").write_text("<rss>stale</rss>", encoding="utf-8")
     channel = channel_for(tmp_path, Store(earlier))
     channel.publish(make(3), context())
+    channel.finish_run()
     rss_feed, _ = feeds(tmp_path)
     assert [e.id for e in rss_feed.entries] == [entry_guid(make(n).index_no) for n in (3, 2, 1)]
 
@@ -168,6 +173,7 @@ def test_feeds_are_rebuilt_from_the_store(tmp_path):
 def test_self_link_and_one_link_per_atom_entry(tmp_path):
     channel = channel_for(tmp_path)
     channel.publish(make(1), context())
+    channel.finish_run()
     rss_feed, atom_feed = feeds(tmp_path)
     # RSS <channel><link> is the site, not the feed itself (self added before alternate).
     assert rss_feed.feed.link == f"{PUBLIC}/"
@@ -197,6 +203,7 @@ def test_checkpoint_is_in_both_feeds(tmp_path):
 def test_no_checkpoint_yet_means_no_element(tmp_path):
     channel = channel_for(tmp_path, checkpoint="")
     channel.publish(make(1), context())
+    channel.finish_run()
     assert "checkpoint" not in (tmp_path / "public/feed.xml").read_text(encoding="utf-8")
     feeds(tmp_path)
 
@@ -209,7 +216,9 @@ def test_control_characters_are_stripped(tmp_path):
         body_html="<p>正文\x00含\x0c控制字符\ufffe</p>",
         department="菏泽市\x07环境保护局",
     )
-    channel_for(tmp_path).publish(item, context())
+    channel = channel_for(tmp_path)
+    channel.publish(item, context())
+    channel.finish_run()
     rss_feed, atom_feed = feeds(tmp_path)
     assert rss_feed.entries[0].title == atom_feed.entries[0].title == "关于空气质量的通报"
 
@@ -219,6 +228,7 @@ def test_concurrent_publications_end_with_every_entry(tmp_path):
     items = [make(n) for n in range(1, 61)]
     with ThreadPoolExecutor(max_workers=12) as pool:
         list(pool.map(lambda i: channel.publish(i, context()), items))
+    channel.finish_run()
     rss_feed, atom_feed = feeds(tmp_path)
     assert len(rss_feed.entries) == len(atom_feed.entries) == 60
     assert not [p for p in (tmp_path / "public").iterdir() if p.name.endswith(".tmp")]
@@ -231,6 +241,7 @@ def test_publish_result_and_payload_hash(tmp_path):
     assert result.remote_id == entry_guid(make(5).index_no)
     assert result.url == f"{PUBLIC}/feed.xml"
     assert ctx.payload_sha256 and len(ctx.payload_sha256) == 64
+    channel.finish_run()
     assert (tmp_path / "feeds/feed.xml").exists()
     # An older item beyond the newest max_entries is published but not listed: say so.
     late = channel.publish(make(1), context())
@@ -241,6 +252,7 @@ def test_publish_result_and_payload_hash(tmp_path):
 def test_unchanged_feed_is_not_rewritten(tmp_path):
     channel = channel_for(tmp_path)
     channel.publish(make(1), context())
+    channel.finish_run()
     path = tmp_path / "public/feed.xml"
     inode = path.stat().st_ino
     channel.finish_run()
@@ -270,6 +282,7 @@ def hostile_feeds(tmp_path):
         topics=("主题" + PAYLOAD, "A&B"),
     )
     channel.publish(item, context())
+    channel.finish_run()
     return item, feeds(tmp_path)
 
 
@@ -327,6 +340,7 @@ def test_plain_chinese_text_is_unchanged(tmp_path):
     item = make(3, title="关于2018年度（第一批）“双随机”抽查结果的公示",
                 summary="公布抽查结果：合格率98%。")
     channel.publish(item, context())
+    channel.finish_run()
     for feed in feeds(tmp_path):
         assert feed.entries[0].title == item.title
         assert feed.entries[0].summary == item.summary

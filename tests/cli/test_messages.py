@@ -195,3 +195,20 @@ def test_status_option_takes_the_label_tables_show(hub_run: HubRun) -> None:
     by_label = hub_run.json("receipts", "--status", "已发布")
     by_code = hub_run.json("receipts", "--status", "published")
     assert by_label == by_code and len(by_code) == 2
+
+
+def test_every_command_help_is_chinese() -> None:
+    """The help of every command and subcommand, read in-process from the real command tree."""
+    import click
+
+    from heze_hub.cli.main import cli
+
+    def walk(cmd: click.Command, parent: click.Context | None, name: str) -> list[str]:
+        ctx = click.Context(cmd, info_name=name, parent=parent)
+        found = [f"{ctx.command_path}: {e}" for e in english_in(cmd.get_help(ctx))]
+        if isinstance(cmd, click.Group):
+            for sub_name, sub in cmd.commands.items():
+                found += walk(sub, ctx, sub_name)
+        return found
+
+    assert walk(cli, None, "hub") == []

@@ -48,3 +48,12 @@ def test_progress_shows_the_total_and_what_it_waits_for(
     piped = hub_run("publish", *more, check=0)
     assert "已发布 notify" in piped.stdout
     assert "发布中" not in piped.stderr and "/4" not in piped.stderr
+
+
+def test_the_bar_says_what_a_slow_channel_waits_for() -> None:
+    from heze_hub.cli.publish import _Progress
+    from heze_hub_plugins.wechat import WeChatChannel
+
+    bar = _Progress(None, {"wechat": WeChatChannel.waiting_for})
+    bar.left = {"wechat": 2, "portal": 0, "rss": 1}
+    assert bar._waiting() == "等待：wechat 2（等待微信发布结果）、rss 1"

@@ -41,6 +41,9 @@ class ScriptedChannel(Channel):
         with self.lock:
             step = self.script.pop(0) if self.script else "ok"
             self.calls.append((ctx.idempotency_key, ctx.attempt))
+        if step.startswith("slow-transient"):  # half a second, then busy for "after" seconds
+            time.sleep(0.5)
+            step = step.removeprefix("slow-")
         if step.startswith("transient"):
             _, _, after = step.partition(":")
             raise TransientError("远端繁忙", retry_after=float(after) if after else None)

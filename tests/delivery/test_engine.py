@@ -118,6 +118,29 @@ def test_retry_after_beyond_the_time_budget_stops(make_hub, tmp_path: Path) -> N
     assert (o.status, o.attempts) == ("failed", 1)
 
 
+def test_the_first_attempt_counts_against_the_time_budget(make_hub, tmp_path: Path) -> None:
+    # The first attempt runs outside tenacity; its half second must still count: 0.5 s spent
+    # plus 0.6 s of Retry-After is beyond the 1 s budget, 0.6 s alone would not be.
+    hub = make_hub(
+        "[channels.a]\nplugin = \"scripted\"\n[channels.a.retry]\nmax_attempts = 5\n"
+        "max_seconds = 1\ninitial_wait = 0\nmax_wait = 0\n"
+    )
+    slept: list[float] = []
+    ScriptedChannel.script = ["slow-transient:0.6", "ok"]
+    paths = [write_item(tmp_path / "a.md", "测试通知")]
+    with Deliverer(hub, sleep=slept.append) as d:
+        reg = outbox.register(hub, hub.prepare(paths)[0])
+        [row] = reg.to_run
+        outcome = d.submit(row, reg.item).result()
+    assert (outcome.status, outcome.attempts) == ("failed", 1) and slept == []
+    ScriptedChannel.script = ["transient:0.6", "ok"]  # the same wait, fast: within the budget
+    with Deliverer(hub, sleep=slept.append) as d:
+        reg = outbox.register(hub, hub.prepare([write_item(tmp_path / "b.md", "另一通知")])[0])
+        [row] = reg.to_run
+        outcome = d.submit(row, reg.item).result()
+    assert (outcome.status, outcome.attempts) == ("published", 2) and slept == [0.6]
+
+
 def test_same_file_twice_is_a_no_op_and_a_change_is_a_new_version(make_hub, tmp_path) -> None:
     hub = make_hub("[channels.a]\nplugin = \"scripted\"\n")
     path = write_item(tmp_path / "a.md", "测试通知")

@@ -22,6 +22,7 @@ VALID_USCC = [
     "91110000600037341L",  # DESIGN §5.5
     "91350200776049653A",  # DESIGN §5.5
     "9144030071526726XG",  # an organisation code whose check is 10, written X
+    "91310112MA1GBKRE47",  # a published code with letters past H (G, K, R) in positions 9–16
     # The example items' codes (05, 06): both check characters computed, not guessed.
     "91371700MA3C4K2P7T",
     "11371700004234576M",

@@ -119,7 +119,8 @@ def test_home_is_not_the_catalogue(browser: object, served: str) -> None:
         assert page.inner_text("h1") == "信息公开目录" != home_h1
         for link in page.query_selector_all("link[rel=alternate]"):
             href = link.get_attribute("href")
-            assert page.request.get(page.url.rsplit("/", 1)[0] + "/" + href).ok, href
+            feed = page.request.get(page.url.rsplit("/", 1)[0] + "/" + href)
+            assert feed.ok and f"{NAME} 政府信息公开" in feed.text(), href
     finally:
         page.close()
 

@@ -20,6 +20,7 @@ import requests
 from heze_hub.sandbox import Fault, Sandbox
 from heze_hub.sandbox.runner import load_faults, main, serve, tiny_jpeg
 from heze_hub.sandbox.weibo import weibo_length
+from tests.chinese import english_in
 from tests.support import REPO
 
 T = 5  # seconds: every request in this module is bounded
@@ -904,4 +905,29 @@ def test_runner_serves_writes_config_and_stops(tmp_path):
     finally:
         stop.set()
         runner.join(T)
-    assert not runner.is_alive() and "sandbox stopped" in out.getvalue()
+    assert not runner.is_alive() and "沙盒已停止" in out.getvalue()
+    assert not english_in(out.getvalue().split("export HUB_CONFIG")[0])
+
+
+def test_runner_output_dir_is_taken_from_the_current_folder(tmp_path, monkeypatch):
+    """``hub sandbox --config elsewhere/x.toml --output-dir site``: site is ./site, as every
+    path typed on a command line is, not a folder beside the configuration."""
+    monkeypatch.chdir(tmp_path)
+    config_path = tmp_path / "elsewhere" / "x.toml"
+    config_path.parent.mkdir()
+    out = io.StringIO()
+    stop = threading.Event()
+    runner = threading.Thread(target=serve, kwargs={
+        "port": 0, "config_path": config_path, "output_dir": "site", "out": out,
+        "stop": stop, "log_requests": False})
+    runner.start()
+    try:
+        deadline = time.monotonic() + T
+        while "Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        assert config["channels"]["portal_static"]["output_dir"] == str(tmp_path / "site")
+        assert config["channels"]["rss"]["output_dir"] == str(tmp_path / "site")
+    finally:
+        stop.set()
+        runner.join(T)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import NoResultFound
 
 from heze_hub.config import Config
 from heze_hub.delivery.channel import Channel, HubInfo
+from heze_hub.delivery.lifecycle import item_problems
 from heze_hub.delivery.outgoing import personal_data_problems
 from heze_hub.delivery.registry import Plugins, build_channels, load_plugins
 from heze_hub.delivery.routing import route
@@ -205,7 +206,8 @@ class Hub:
                             for e in gate_errors(probe))
             prepared.append(p)
             probes.append(probe)
-        problems.extend(self._draft_problems(prepared))
+        # (file, field, message) throughout; checks that give a bare message add it as such.
+        problems.extend((None, "draft_of", m) for m in self._draft_problems(prepared))
         for probe in probes:
             try:
                 names = route(self.channels, probe, only)
@@ -219,6 +221,8 @@ class Hub:
                         (probe.source, _field_named(m), f"{probe.source}：渠道 {name}：{m}")
                         for m in channel.item_problems(probe)
                     )
+        if not problems:
+            problems = [(f, k, m) for f, k, m in item_problems(self.store, prepared)]
         if not problems:
             found = personal_data_problems(self.channels, probes, only)
             problems = [(None, None, m) for m in found]

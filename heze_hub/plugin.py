@@ -11,6 +11,13 @@ What a plugin gets:
 - the channel contract: :class:`Channel`, its :class:`ChannelSettings` and :class:`RetryPolicy`,
   the :class:`DeliveryContext` of one attempt, the :class:`HubInfo` of the hub, the
   :class:`PublishResult` of a publication, :func:`hookimpl` to register channels;
+- taking back (DESIGN §12): ``can_withdraw = True`` and :meth:`Channel.withdraw`, which gets the
+  :class:`Withdrawal` (reason, and the publication's remote id, address and saved state) and
+  must be idempotent ("already gone" is withdrawn); ``edits_in_place`` and
+  ``ends_with_publicity`` say how corrections and ``hub expire`` treat the channel;
+  :func:`post_title` is a post's title (【更正】 for a correction); :func:`standing` says
+  whether an item is 已废止 or 已失效 and gives its correction note, :func:`plain_notes` the same
+  as text for a feed;
 - surviving a ``kill -9``: ``ctx.save_state(...)`` records progress once the remote answered,
   and ``ctx.mark_sending("…")`` records, right before it, every call that could create something
   remote (a publication, a post, a record — not a token, a read, a reused upload). A channel that
@@ -46,6 +53,7 @@ from heze_hub.delivery.channel import (
     HubInfo,
     PublishResult,
     RetryPolicy,
+    Withdrawal,
 )
 from heze_hub.delivery.hookspecs import hookimpl
 from heze_hub.delivery.http import (
@@ -75,6 +83,7 @@ from heze_hub.items.credit_fields import (
     record_decision_number,
     wire_record,
 )
+from heze_hub.items.lifecycle import Standing, plain_notes, post_title, standing
 from heze_hub.items.model import CATEGORY_LABELS, KIND_LABELS, Attachment, NormalizedItem
 from heze_hub.items.normalize import to_shanghai
 from heze_hub.items.text import (
@@ -110,9 +119,11 @@ __all__ = [
     "PublishedSet",
     "Response",
     "RetryPolicy",
+    "Standing",
     "TransientError",
     "TransportError",
     "Unconfirmed",
+    "Withdrawal",
     "atomic_write",
     "canonical_json",
     "column_map_problems",
@@ -123,12 +134,15 @@ __all__ = [
     "last_boundary",
     "map_columns",
     "never_sent",
+    "plain_notes",
+    "post_title",
     "record_decision_number",
     "resolve_path",
     "retry_after_seconds",
     "safe_cut",
     "sha256_hex",
     "shorten",
+    "standing",
     "to_shanghai",
     "wire_record",
     "writable_dir_problem",

@@ -52,6 +52,7 @@ from heze_hub.plugin import (
     Response,
     TransientError,
     TransportError,
+    Withdrawal,
     canonical_json,
     column_map_problems,
     hookimpl,
@@ -106,6 +107,10 @@ class CreditChannel(Channel):
     marks_sends = True
     # The 双公示 record carries the full ID number by law (DESIGN §5.5); it is not published.
     public = False
+    # A record is revoked on the platform (撤销); the platform keeps its own 公示 period, so
+    # ``hub expire`` leaves it alone.
+    can_withdraw = True
+    ends_with_publicity = False
 
     settings: CreditSettings
 
@@ -152,6 +157,40 @@ class CreditChannel(Channel):
         ctx.mark_sending("报送双公示记录")
         self._batcher.submit(rtype, member)
         return _result(member.future, resend=False)
+
+    # -- withdraw ----------------------------------------------------------------------------
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Withdrawal, ctx: DeliveryContext
+    ) -> PublishResult:
+        """``POST …/credit/{type}/revoke`` ``{"record_id", "reason"}``; 404 = already gone."""
+        assert item.credit is not None
+        if not withdrawal.remote_id:
+            raise PermanentError("报送时信用平台未返回记录编号，无法自动撤销；请在平台上人工撤销")
+        body = json.dumps({"record_id": withdrawal.remote_id, "reason": withdrawal.reason},
+                          ensure_ascii=False).encode("utf-8")
+        ctx.payload_sha256 = sha256_hex(body)
+        api_key = self.settings.api_key.get_secret_value() if self.settings.api_key else ""
+        try:
+            resp = ctx.http.post(
+                self._url(item.credit["type"]) + "/revoke", body=body,
+                timeout=self.settings.timeout,
+                headers={"Content-Type": "application/json; charset=utf-8", "X-Api-Key": api_key,
+                         "Idempotency-Key": ctx.idempotency_key},
+            )
+        except TransportError as exc:
+            if is_bad_url(exc):
+                bad = f"信用平台接口地址 api_base 无效：{self.settings.api_base}"
+                raise PermanentError(bad) from None
+            raise TransientError(f"信用平台网络错误：{type(exc).__name__}") from None
+        done = PublishResult(remote_id=withdrawal.remote_id)
+        if resp.status == 404:
+            done.already_published = True
+            done.note = "信用平台答复该记录不存在（已撤销），按已撤回记录"
+            return done
+        error = _http_error(resp)
+        if error is not None:
+            raise error()
+        return done
 
     # -- the request -------------------------------------------------------------------------
     def _url(self, rtype: str) -> str:

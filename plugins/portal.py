@@ -65,6 +65,7 @@ from heze_hub.portal.pages import (
     set_brand,
 )
 from heze_hub.portal.site import Site, copy_attachments, item_json
+from heze_hub_plugins.portal_withdraw import PortalLifecycle
 
 # =============================================================================================
 # Settings
@@ -103,7 +104,7 @@ ARTICLE_FIELDS = (
 # =============================================================================================
 
 
-class PortalChannel(Channel):
+class PortalChannel(PortalLifecycle, Channel):
     """政府门户网站: static 信息公开 pages, or articles sent to the portal CMS."""
 
     plugin_name = "portal"
@@ -111,6 +112,8 @@ class PortalChannel(Channel):
     settings_model = PortalSettings
     # Static: rewriting a page is harmless. HTTP: the CMS deduplicates by Idempotency-Key.
     resend_safe = True
+    # Static: the page becomes a notice; HTTP: DELETE, where 404 means already gone.
+    can_withdraw = True
 
     settings: PortalSettings
 
@@ -292,13 +295,16 @@ class PortalChannel(Channel):
 
     def _rerender_partners(self, item: NormalizedItem) -> None:
         """Pages whose cross links ``item`` changes: its policy, its interpretations, its draft
-        and the draft's other decisions and comment summaries."""
+        and the draft's other decisions and comment summaries, the items it repeals."""
+        self._rerender(item, self._published.partners(item))
+
+    def _rerender(self, item: NormalizedItem, partners: list[Any]) -> None:
         root = self.output_dir
-        partners = self._published.partners(item)
         policy = policy_of(item, partners)
         pages = {policy.index_no} if policy else set()
         pages.update(i.index_no for i in interpretations_of(item, partners))
         pages.update(drafts.partners(item, partners))
+        pages.update(item.repeals)  # their 已废止 mark links here (DESIGN §12)
         for index_no in sorted(pages):
             other = self._published.get(index_no)
             if other is None:

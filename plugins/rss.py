@@ -59,9 +59,11 @@ from heze_hub.plugin import (
     HubInfo,
     NormalizedItem,
     PublishResult,
+    Withdrawal,
     atomic_write,
     canonical_json,
     hookimpl,
+    plain_notes,
     resolve_path,
     sha256_hex,
     to_shanghai,
@@ -122,6 +124,8 @@ class RssChannel(Channel):
     settings_model = RssSettings
     # Rewriting a feed from the store is harmless.
     resend_safe = True
+    # Withdrawing rewrites the feeds without the item.
+    can_withdraw = True
 
     settings: RssSettings
 
@@ -132,6 +136,8 @@ class RssChannel(Channel):
         # Items this process published that are among them, and every version it published.
         self._local: dict[str, NormalizedItem] = {}
         self._versions: dict[str, int] = {}
+        # Withdrawn by this process (index_no → version), left out before the store records it.
+        self._gone: dict[str, int] = {}
 
     @property
     def output_dir(self) -> Path:
@@ -141,19 +147,23 @@ class RssChannel(Channel):
         return f"{self.hub.public_url.rstrip('/')}/{file_name}"
 
     # -- render --------------------------------------------------------------------------------
-    def render(self, item: NormalizedItem) -> Any:
-        """The feed entry of ``item``, as the feeds will carry it."""
+    def render(self, item: NormalizedItem, known: list[NormalizedItem] | None = None) -> Any:
+        """The feed entry of ``item``, as the feeds will carry it; among the ``known``
+        published items it may be marked 已废止 (with a link to the repealing item) or 已失效,
+        and a correction shows its note with the date (DESIGN §12)."""
         published = to_shanghai(item.published_at)
+        label, notes = plain_notes(item, known or [], self.hub.item_url)
+        lead = "".join(f"<p>{html.escape(n)}</p>" for n in notes)
         return {
             "guid": entry_guid(item.index_no),
-            "title": html_text(item.title),
+            "title": html_text(f"【{label}】{item.title}" if label else item.title),
             "link": self.hub.item_url(item.index_no),
             "published": published.isoformat(),
             "updated": published.isoformat(),
             "author": name_text(item.department),
             "categories": [name_text(c) for c in self._categories(item)],
             "summary": html_text(item.summary),
-            "content_html": xml_text(item.body_html),
+            "content_html": xml_text(lead + item.body_html),
             "version": item.version,
         }
 
@@ -186,6 +196,21 @@ class RssChannel(Channel):
                 self._local.pop(index_no, None)
             return item.index_no in self._newest
 
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Withdrawal, ctx: DeliveryContext
+    ) -> PublishResult:
+        """Leave ``item`` out of both feeds, rewritten when the run finishes (idempotent)."""
+        with self._lock:
+            self._gone[item.index_no] = max(item.version, self._gone.get(item.index_no, 0))
+            self._local.pop(item.index_no, None)
+            self._newest = None  # re-read from the store: a place in the newest came free
+        return PublishResult(remote_id=entry_guid(item.index_no), url=self.feed_url(RSS_FILE))
+
+    def refresh(self, items: list[NormalizedItem]) -> None:
+        """Rewrite the feeds: these items' marks (已失效) changed."""
+        if items:
+            self._write_feeds()
+
     def finish_run(self) -> None:
         """Rewrite the feeds from the store: the final state, with the latest checkpoint."""
         try:
@@ -208,9 +233,12 @@ class RssChannel(Channel):
         n = self.settings.max_entries
         with self._lock:
             local, versions = list(self._local.values()), dict(self._versions)
-        # The store's newest, less versions this process has since replaced, plus its own.
+            gone = dict(self._gone)
+        # The store's newest, less versions this process has since replaced or withdrawn, plus
+        # its own.
         stored = [i for i in self.hub.latest(self.name, n)
-                  if i.version >= versions.get(i.index_no, 0)]
+                  if i.version >= versions.get(i.index_no, 0)
+                  and i.version > gone.get(i.index_no, 0)]
         latest = _merge_latest(stored, local)[:n]  # newest first
         root = self.output_dir
         if not latest and not root.exists():
@@ -245,11 +273,12 @@ class RssChannel(Channel):
         fg.lastBuildDate(newest)
         fg.hub.checkpoint(xml_text(checkpoint))
         for item in items:  # newest first; append keeps that order (add_entry prepends)
-            self._entry(fg.add_entry(order="append"), item)
+            self._entry(fg.add_entry(order="append"), item, items)
         return fg
 
-    def _entry(self, fe: Any, item: NormalizedItem) -> None:
-        entry = self.render(item)
+    def _entry(self, fe: Any, item: NormalizedItem, known: list[NormalizedItem]) -> None:
+        # The feed's own entries are what a mark can name: a repealing item is the newer one.
+        entry = self.render(item, known)
         fe.guid(entry["guid"], permalink=False)  # also the Atom id
         fe.title(entry["title"])  # HTML-escaped; Atom: type="html" (HtmlTitleExtension)
         fe.link(href=entry["link"])  # one link only: feedgen 1.0 drops rel on Atom entry links

@@ -55,6 +55,7 @@ from heze_hub.plugin import (
     PermanentError,
     PublishResult,
     TransientError,
+    Withdrawal,
     atomic_write,
     hookimpl,
 )
@@ -65,6 +66,7 @@ from heze_hub_plugins.wechat_html import draft_article
 log = logging.getLogger(__name__)
 
 INVALID_MEDIA_ID = 40007
+INVALID_ARTICLE_ID = 53600
 
 PUBLISHED, PUBLISHING = 0, 1
 FAILED_STATUSES = {
@@ -105,6 +107,9 @@ class WeChatChannel(Channel):
     # The submit is marked before it leaves; publish() resumes from the saved draft and
     # publish_id.
     marks_sends = True
+    # freepublish/delete; a published article cannot be edited, so a correction is a new post.
+    can_withdraw = True
+    edits_in_place = False
     # After the submit, freepublish/get is polled until WeChat has published the article.
     waiting_for = "等待微信发布结果"
 
@@ -261,6 +266,29 @@ class WeChatChannel(Channel):
                 )
             time.sleep(wait)
             wait = min(wait * 2, s.poll_max_wait)
+
+    # -- withdraw -----------------------------------------------------------------------------
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Withdrawal, ctx: DeliveryContext
+    ) -> PublishResult:
+        """``freepublish/delete`` ``{"article_id", "index": 0}`` (0: the whole publication).
+
+        WeChat documents no "already deleted" code; an ``article_id`` it no longer knows
+        (53600, invalid article id) can only be one it deleted, so it counts as withdrawn.
+        """
+        if not withdrawal.remote_id:
+            raise PermanentError("发布时微信未返回 article_id，无法自动删除；"
+                                 "请在公众号后台人工删除")
+        answer = self._api.call(
+            ctx.http, "/cgi-bin/freepublish/delete",
+            {"article_id": withdrawal.remote_id, "index": 0},
+            step="删除已发布文章", accept=frozenset({INVALID_ARTICLE_ID}),
+        )
+        gone = answer.get("errcode") == INVALID_ARTICLE_ID
+        return PublishResult(
+            remote_id=withdrawal.remote_id, url=withdrawal.url, already_published=gone,
+            note="微信答复文章不存在（已删除），按已撤回记录" if gone else None,
+        )
 
     # -- settle -------------------------------------------------------------------------------
     def settle(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult | None:

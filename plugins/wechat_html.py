@@ -17,6 +17,7 @@ from heze_hub.plugin import (
     TRAILING_PUNCT,
     NormalizedItem,
     last_boundary,
+    post_title,
     safe_cut,
     shorten,
 )
@@ -34,7 +35,7 @@ def draft_article(
 ) -> dict[str, Any]:
     """One article of a ``draft/add`` body; ``author`` falls back to the item's department."""
     return {
-        "title": shorten(item.title, TITLE_MAX),
+        "title": shorten(post_title(item), TITLE_MAX),
         "author": shorten(author or item.department, AUTHOR_MAX),
         "digest": shorten(item.summary, DIGEST_MAX),
         "content": article_content(item, url),
@@ -48,6 +49,9 @@ def draft_article(
 def article_content(item: NormalizedItem, url: str) -> str:
     """The article HTML: the sanitized body, an attachments note, shortened to WeChat's limit."""
     content = item.body_html
+    if post_title(item) != item.title:  # a 【更正】 post says what it corrects
+        note = html.escape(item.correction or "")
+        content = f"<p><strong>更正说明</strong>：{note}</p>" + content
     if item.attachments:
         names = "、".join(f"《{a.title}》" for a in item.attachments)
         content += (

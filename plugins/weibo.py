@@ -37,10 +37,12 @@ from heze_hub.plugin import (
     Response,
     TransientError,
     TransportError,
+    Withdrawal,
     hookimpl,
     is_bad_url,
     is_timeout,
     is_transient_status,
+    post_title,
     retry_after_seconds,
     shorten,
 )
@@ -49,6 +51,8 @@ log = logging.getLogger(__name__)
 
 STATUS_MAX = 140
 SHARE_PATH = "/2/statuses/share.json"
+DESTROY_PATH = "/2/statuses/destroy.json"
+ALREADY_DELETED = 20101
 UID_PATH = "/2/account/get_uid.json"  # no side effect: used by check() only
 STATUS_PAGE = "https://m.weibo.cn/status/{idstr}"
 
@@ -94,6 +98,9 @@ class WeiboChannel(Channel):
     settings_model = WeiboSettings
     # Weibo refuses a repeated text (20019), so an interrupted attempt may be sent again.
     resend_safe = True
+    # statuses/destroy; a status cannot be edited, so a correction is a new status.
+    can_withdraw = True
+    edits_in_place = False
 
     settings: WeiboSettings
 
@@ -113,7 +120,7 @@ class WeiboChannel(Channel):
         room = 2 * STATUS_MAX - _units(" " + url)
         if room < _units("…") + 2:
             raise PermanentError(f"门户链接过长，无法放入 {STATUS_MAX} 字的微博：{url}")
-        return f"{shorten(item.title, room, width=_char_units)} {url}"
+        return f"{shorten(post_title(item), room, width=_char_units)} {url}"
 
     # -- publish ------------------------------------------------------------------------------
     def publish(self, item: NormalizedItem, ctx: DeliveryContext) -> PublishResult:
@@ -146,6 +153,30 @@ class WeiboChannel(Channel):
             url=STATUS_PAGE.format(idstr=idstr),
             note=f"created_at {answer['created_at']}" if answer.get("created_at") else None,
         )
+
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Withdrawal, ctx: DeliveryContext
+    ) -> PublishResult:
+        """``statuses/destroy`` with the stored ``idstr``; 20101 (already deleted) is withdrawn."""
+        if not withdrawal.remote_id:
+            raise PermanentError("发布时微博未返回微博 ID，无法自动删除；请在微博后台人工删除")
+        token = self.settings.access_token.get_secret_value() if self.settings.access_token else ""
+        response = self._post(ctx.http, {"access_token": token, "id": withdrawal.remote_id},
+                              DESTROY_PATH)
+        answer = _json(response)
+        code = answer.get("error_code") if isinstance(answer, dict) else None
+        if isinstance(code, str) and code.isdigit():
+            code = int(code)
+        done = PublishResult(remote_id=withdrawal.remote_id, url=withdrawal.url)
+        if code == ALREADY_DELETED:
+            done.already_published = True
+            done.note = "微博答复该微博已删除（20101），按已撤回记录"
+            return done
+        if code is not None and code not in DUPLICATE:
+            self._classify(response, answer)  # raises: every other code is an error here
+        if response.status >= 400 or not isinstance(answer, dict):
+            raise _http_error(response)
+        return done
 
     def _classify(self, response: Response, answer: dict) -> PublishResult:
         """Turn an ``error_code`` answer into a result or a typed error."""
@@ -181,12 +212,12 @@ class WeiboChannel(Channel):
             )
         raise PermanentError(f"微博发布失败（HTTP {response.status}，{detail}）")
 
-    def _post(self, http: HttpClient, form: dict[str, str]) -> Response:
+    def _post(self, http: HttpClient, form: dict[str, str], path: str = SHARE_PATH) -> Response:
         """One form POST; transport failures become typed errors without the request's text."""
         error: Exception
         try:
             return http.post(
-                self.settings.api_base.rstrip("/") + SHARE_PATH,
+                self.settings.api_base.rstrip("/") + path,
                 body=urllib.parse.urlencode(form).encode("ascii"),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
                 timeout=self.settings.timeout,

@@ -3,7 +3,9 @@
 The matrix: for every built-in channel (against the sandbox's fakes where it has a remote) and
 every crash point of :mod:`heze_hub.delivery.crash` — each time a publication of one item (two
 penalties, in one batch, for the credit platform) reaches it — the real ``hub publish`` is
-killed there (``HUB_TEST_CRASH_AT``), then ``hub retry`` runs without it. Afterwards every
+killed there (``HUB_TEST_CRASH_AT``), then ``hub retry`` runs without it. A withdrawal
+(``hub withdraw``, DESIGN §12) is killed at each of its crash points the same way, and must end
+``withdrawn`` with exactly one receipt and nothing left on the remote. Afterwards every
 delivery is ``published`` and the remote holds each item exactly once, or — only where the kill
 fell between a creating call's send mark and the record of its answer — ``unconfirmed``, with
 the remote holding it at most once; the receipt log is signed up to its last receipt, exports
@@ -60,6 +62,24 @@ REACHED: dict[str, dict[str, int]] = {
 }
 CASES = [(channel, step, nth) for channel, steps in REACHED.items()
          for step, count in steps.items() for nth in range(1, count + 1)]
+#: The same for a withdrawal (``hub withdraw``) of what was published (DESIGN §12): no send marks
+#: (a withdrawal creates nothing); WeChat fetches its token, then deletes.
+WITHDRAW_REACHED: dict[str, dict[str, int]] = {
+    "portal": {"before-claim": 1, "after-claim": 1, "before-send": 1, "after-send": 1,
+               "before-finish": 1, "after-finish": 1, "after-deliveries": 1},
+    "wechat": {"before-claim": 1, "after-claim": 1, "before-send": 2, "after-send": 2,
+               "before-finish": 1, "after-finish": 1, "after-deliveries": 1},
+    "weibo": {"before-claim": 1, "after-claim": 1, "before-send": 1, "after-send": 1,
+              "before-finish": 1, "after-finish": 1, "after-deliveries": 1},
+    "credit": {"before-claim": 2, "after-claim": 2, "before-send": 2, "after-send": 2,
+               "before-finish": 2, "after-finish": 2, "after-deliveries": 1},
+    "portal_static": {"before-claim": 1, "after-claim": 1, "before-finish": 1,
+                      "after-finish": 1, "after-deliveries": 1},
+    "rss": {"before-claim": 1, "after-claim": 1, "before-finish": 1, "after-finish": 1,
+            "after-deliveries": 1},
+}
+WITHDRAW_CASES = [(channel, step, nth) for channel, steps in WITHDRAW_REACHED.items()
+                  for step, count in steps.items() for nth in range(1, count + 1)]
 #: The credit channel's two records go in one batch, whatever the machine's load.
 CRASH_RUN_ENV = {"HUB_CHANNELS__CREDIT__BATCH_SIZE": "2", "HUB_CHANNELS__CREDIT__BATCH_WINDOW": "5"}
 SUBMIT = "/cgi-bin/freepublish/submit"
@@ -307,3 +327,100 @@ def test_a_crash_loses_nothing_and_sends_nothing_twice(
     case = matrix[(channel, step, nth)].result()
     assert case.kill.step == step
     assert judge(channel, case) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Withdrawals (DESIGN §12): the same crash points, the same exactly-once outcome
+# ---------------------------------------------------------------------------------------------
+def run_withdraw_case(channel: str, step: str, nth: int) -> Case:
+    """Publish to ``channel``; ``hub withdraw`` killed at ``step`` the ``nth`` time; hub retry."""
+    with tempfile.TemporaryDirectory(prefix="crash-withdraw-") as tmp, Sandbox() as sb:
+        cwd = Path(tmp)
+        sb.wechat.polls_until_published = 0
+        (cwd / "channels.toml").write_text(
+            sb.config_toml(public_url=PUBLIC_URL, output_dir="public"), encoding="utf-8")
+        hub = HubRun(cwd=cwd, env={**sb.env(), **CRASH_RUN_ENV})
+        published = hub.json("publish", "--channel", channel, *penalty_items(channel, cwd))
+        killed = HubRun(cwd=cwd, env={**sb.env(), **CRASH_RUN_ENV,
+                                      ENV: f"{step}:{channel}:{nth}"})
+        proc = killed("withdraw", "--reason", "复议撤销", *(r["index_no"] for r in published))
+        kill = kill_line(proc.stderr)
+        assert proc.returncode == -signal.SIGKILL and kill is not None, (
+            proc.returncode, proc.stdout, proc.stderr)
+        hub("retry", "--json")
+        store = cwd / STATE / "hub.db"
+        deliveries, receipts = read_store(store)
+        gone = {k: d for k, d in deliveries.items() if k.endswith(":withdraw")}
+        case = Case(kill, {k: d["status"] for k, d in gone.items()}, gone, receipts,
+                    still_held(sb, channel, cwd, store))
+        case.problems += receipt_log_problems(hub, store, cwd / "bundle")
+        return case
+
+
+def still_held(sb: Sandbox, channel: str, cwd: Path, db: Path) -> Counter[str]:
+    """What the remote (or the output) still shows, by index number; WeChat's deleted
+    publications do not count."""
+    if channel == "wechat":
+        return Counter(_wechat_item(sb, p["media_id"]) for p in sb.wechat.publishes.values()
+                       if not p.get("deleted"))
+    return held(sb, channel, cwd, db)
+
+
+def judge_withdrawal(case: Case) -> list[str]:
+    problems = list(case.problems)
+    if not case.deliveries:
+        problems.append("没有撤回投递")
+    for key, row in case.deliveries.items():
+        if case.first[key] != "withdrawn":
+            problems.append(f"{key}：重试后应为 withdrawn，实为 {case.first[key]}")
+        statuses = [r["status"] for r in case.receipts if r["idempotency_key"] == key]
+        if statuses != ["withdrawn"]:
+            problems.append(f"{key}：回执应恰为一条 withdrawn，实为 {statuses}")
+        if case.held[row["index_no"]]:
+            problems.append(f"{key}：撤回后远端仍有 {case.held[row['index_no']]} 份")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def withdraw_matrix(
+    request: pytest.FixtureRequest,
+) -> Iterator[dict[tuple[str, str, int], Future[Case]]]:
+    """The selected withdrawal cases, started at once a few at a time."""
+    selected = [
+        (i.callspec.params["channel"], i.callspec.params["step"], i.callspec.params["nth"])
+        for i in request.session.items
+        if i.name.startswith("test_a_crash_mid_withdrawal") and hasattr(i, "callspec")
+    ]
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="crash-withdraw") as pool:
+        futures = {case: pool.submit(run_withdraw_case, *case) for case in selected}
+        yield futures
+        for f in futures.values():
+            f.cancel()
+
+
+@pytest.mark.parametrize("channel", list(WITHDRAW_REACHED))
+def test_the_matrix_lists_every_crash_point_a_withdrawal_reaches(channel: str,
+                                                                 tmp_path: Path) -> None:
+    with Sandbox() as sb:
+        sb.wechat.polls_until_published = 0
+        (tmp_path / "channels.toml").write_text(
+            sb.config_toml(public_url=PUBLIC_URL, output_dir="public"), encoding="utf-8")
+        hub = HubRun(cwd=tmp_path, env={**sb.env(), **CRASH_RUN_ENV})
+        published = hub.json("publish", "--channel", channel, *penalty_items(channel, tmp_path))
+        run = HubRun(cwd=tmp_path, env={**sb.env(), **CRASH_RUN_ENV, ENV: TRACE})
+        proc = run("withdraw", "--reason", "复议撤销", *(r["index_no"] for r in published),
+                   check=0)
+    reached = Counter(line.split("\t")[2] for line in proc.stderr.splitlines()
+                      if line.startswith(f"{ENV}\ttrace\t"))
+    assert dict(reached) == WITHDRAW_REACHED[channel]
+
+
+@pytest.mark.parametrize(("channel", "step", "nth"), WITHDRAW_CASES,
+                         ids=[f"{c}-{s}-{n}" for c, s, n in WITHDRAW_CASES])
+def test_a_crash_mid_withdrawal_loses_nothing_and_withdraws_once(
+    channel: str, step: str, nth: int,
+    withdraw_matrix: dict[tuple[str, str, int], Future[Case]],
+) -> None:
+    case = withdraw_matrix[(channel, step, nth)].result()
+    assert case.kill.step == step
+    assert judge_withdrawal(case) == []

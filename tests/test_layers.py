@@ -37,7 +37,8 @@ SHARED = {"heze_hub.errors"}
 #: What plugins may import of the hub.
 PLUGIN_API = {"heze_hub.plugin"}
 #: The portal plugin writes the pages the portal package renders.
-PLUGIN_EXTRA = {"portal.py": {"heze_hub.portal"}}
+# The portal plugin (portal.py and its withdrawal part) renders with heze_hub.portal.
+PLUGIN_EXTRA = {"portal.py": {"heze_hub.portal"}, "portal_withdraw.py": {"heze_hub.portal"}}
 
 
 def unit_of(module: str) -> str | None:

@@ -47,6 +47,7 @@ STATE_LABELS = {
     "failed": "失败",
     "unconfirmed": "待确认",
     "skipped": "不适用",
+    "withdrawn": "已撤回",
     "posted": "已张贴",  # a bulletin-board notice confirmed posted (hub board confirm)
 }
 
@@ -117,7 +118,8 @@ def outcome_dict(o: Outcome) -> dict[str, Any]:
 
 def outcome_line(o: Outcome) -> str:
     """One delivery outcome as a line of console markup (``publish`` and ``retry``)."""
-    color = {"published": "green", "failed": "red", "unconfirmed": "yellow"}.get(o.status, "dim")
+    color = {"published": "green", "withdrawn": "green", "failed": "red",
+             "unconfirmed": "yellow"}.get(o.status, "dim")
     text = f"[{color}]{STATE_LABELS.get(o.status, o.status)}[/] {escape(o.channel)}"
     if o.url:
         text += f"  {escape(o.url)}"

@@ -17,6 +17,7 @@ from heze_hub.cli import board as cli_board
 from heze_hub.cli import click_zh
 from heze_hub.cli import credit as cli_credit
 from heze_hub.cli import init as cli_init
+from heze_hub.cli import lifecycle as cli_lifecycle
 from heze_hub.cli import publish as cli_publish
 from heze_hub.cli import receipts as cli_receipts
 from heze_hub.cli import sandbox as cli_sandbox
@@ -59,6 +60,7 @@ cli_credit.register(cli)
 cli_board.register(cli)
 cli_serve.register(cli)
 cli_users.register(cli)
+cli_lifecycle.register(cli)
 cli_init.register(cli)
 click_zh.translate_usage(cli)
 
@@ -90,7 +92,7 @@ def main() -> None:
         sys.exit(ExitStatus.BAD_INPUT)
     except (InputError, ConfigError) as exc:
         err.print(f"[red]错误[/]：{escape(str(exc))}")
-        if {"publish", "retry"} & set(sys.argv[1:]):
+        if {"publish", "retry", "withdraw", "expire"} & set(sys.argv[1:]):
             err.print("未发送任何内容。")
         sys.exit(ExitStatus.BAD_INPUT)
     except HubError as exc:

@@ -236,6 +236,9 @@ def _show_run(report: delivery.RunReport, as_json: bool) -> None:
                     "source": reg.item.source,
                     "new_version": reg.new_version,
                     "deliveries": [outcome_dict(o) for o in outcomes.get(key, [])],
+                    # Older posts a 【更正】 post replaced, withdrawn in this run (DESIGN §12).
+                    "replaced": [outcome_dict(o) | {"version": o.version}
+                                 for o in _replaced(report, reg.item.index_no)],
                 }
             )
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -255,12 +258,21 @@ def _show_run(report: delivery.RunReport, as_json: bool) -> None:
         out.print(head)
         for o in item_outcomes:
             out.print("  " + outcome_line(o))
+        for o in _replaced(report, reg.item.index_no):
+            out.print(f"  更正后撤下第 {o.version} 版的旧帖：" + outcome_line(o))
     failed = sum(o.status in ("failed", "unconfirmed") for o in report.outcomes)
     done = sum(o.status == "published" for o in report.outcomes)
     out.print(
         f"共 {len(report.items)} 条信息，本次新发布 {done} 个投递"
         + (f"，[red]{failed} 个未成功[/]（hub status 查看，hub retry 重试）" if failed else "")
     )
+
+
+def _replaced(report: delivery.RunReport, index_no: str) -> list[Outcome]:
+    keys = {(r.item.index_no, r.item.version) for r in report.followed
+            if r.item.index_no == index_no}
+    done = [o for r in report.followed if r.item.index_no == index_no for o in r.done]
+    return done + [o for o in report.outcomes if (o.index_no, o.version) in keys]
 
 
 @click.command()

@@ -19,6 +19,7 @@ from heze_hub.cli.common import (
     out,
 )
 from heze_hub.delivery import runs as delivery
+from heze_hub.delivery.withdrawal import is_withdrawal
 from heze_hub.errors import InputError
 from heze_hub.items.normalize import now
 from heze_hub.tables import Column, print_rows, table_width
@@ -60,7 +61,8 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
             r["deadline"] = None
             channel = hub.channels.get(r["channel"])
             if (item.get("credit") and channel is not None and channel.plugin_name == "credit"
-                    and r["status"] not in ("published", "skipped")):
+                    and r["status"] not in ("published", "skipped", "withdrawn")
+                    and not is_withdrawal(r)):
                 r["deadline"] = credit_deadline_status(item["credit"], today)
             data.append({**r, "title": item["title"]})
         if as_json:
@@ -71,7 +73,7 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
                 escape(r["index_no"]),
                 str(r["version"]),
                 escape(r["title"]),
-                escape(r["channel"]),
+                escape(r["channel"] + ("（撤回）" if is_withdrawal(r) else "")),
                 STATE_LABELS.get(r["status"], r["status"]),
                 str(r["attempts"]),
                 escape(r["url"] or r.get("remote_id") or ""),
@@ -92,6 +94,13 @@ def status(ctx: click.Context, index_no: str | None, as_json: bool) -> None:
                 color = "red" if r["deadline"]["state"] == "overdue" else "yellow"
                 out.print(f"[{color}]时限[/]：{r['index_no']} {r['channel']}："
                           f"{escape(r['deadline']['text'])}")
+        for r in data:
+            if is_withdrawal(r) and r["status"] == "skipped":
+                out.print(f"[yellow]需人工处理[/]：{r['index_no']} 渠道 {escape(r['channel'])}："
+                          f"{escape(r['error'] or '')}")
+            elif is_withdrawal(r) and r["status"] in ("pending", "failed", "unconfirmed"):
+                out.print(f"[yellow]撤回未完成[/]：{r['index_no']} 渠道 {escape(r['channel'])}，"
+                          "可用 hub retry 继续")
         counts: dict[str, int] = {}
         for r in data:
             counts[r["status"]] = counts.get(r["status"], 0) + 1

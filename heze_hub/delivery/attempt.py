@@ -8,7 +8,13 @@ from collections.abc import Callable
 
 from tenacity import RetryCallState, wait_random_exponential
 
-from heze_hub.delivery.channel import Channel, DeliveryContext, PublishResult, RetryPolicy
+from heze_hub.delivery.channel import (
+    Channel,
+    DeliveryContext,
+    PublishResult,
+    RetryPolicy,
+    Withdrawal,
+)
 from heze_hub.delivery.http import TransportError, is_bad_url
 from heze_hub.errors import (
     Deferred,
@@ -23,11 +29,15 @@ log = logging.getLogger(__name__)
 
 
 def call_channel(
-    channel: Channel, item: NormalizedItem, ctx: DeliveryContext, scrub: Callable[[str], str]
+    channel: Channel, item: NormalizedItem, ctx: DeliveryContext, scrub: Callable[[str], str],
+    withdrawal: Withdrawal | None = None,
 ) -> PublishResult:
-    """One attempt of ``channel.publish``; what a channel raised without classifying it is
-    classified here (transient, permanent, or blocked until a person acts)."""
+    """One attempt of ``channel.publish`` (or ``channel.withdraw`` for a withdrawal); what a
+    channel raised without classifying it is classified here (transient, permanent, or blocked
+    until a person acts)."""
     try:
+        if withdrawal is not None:
+            return channel.withdraw(item, withdrawal, ctx)
         return channel.publish(item, ctx)
     except (TransientError, PermanentError, Deferred, Unconfirmed):
         raise

@@ -10,12 +10,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from heze_hub.delivery.http import HttpClient
+from heze_hub.errors import PermanentError
 from heze_hub.items.model import NormalizedItem
 from heze_hub.portal.listing import Listing, search_parts
 
@@ -139,6 +141,24 @@ class PublishResult:
     remote_data: dict[str, str] | None = None
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """What a withdrawal delivery takes back (DESIGN §12), handed to :meth:`Channel.withdraw`.
+
+    ``remote_id``, ``url`` and ``state`` are what the publication of this version left behind
+    (its receipt's remote id and address, and the progress the channel saved while publishing).
+    """
+
+    reason: str
+    #: Why: ``withdraw`` (``hub withdraw``), ``expire`` (end of the 公示 period) or
+    #: ``correction`` (an old post replaced by a 【更正】 post).
+    cause: str
+    requested_at: datetime
+    remote_id: str | None = None
+    url: str | None = None
+    state: Mapping[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class DeliveryContext:
     """Per-delivery context handed to :meth:`Channel.publish` and :meth:`Channel.settle`.
@@ -212,6 +232,17 @@ class Channel(abc.ABC):
     #: channel's :meth:`render` for ID and mobile numbers that escaped masking (DESIGN §3); only a
     #: channel whose payload must carry them by law (the credit platform's record) sets False.
     public: ClassVar[bool] = True
+    #: The channel implements :meth:`withdraw`. A channel that cannot take back what it published
+    #: keeps False: its withdrawals are recorded ``skipped`` and ``hub status`` asks for a
+    #: manual step.
+    can_withdraw: ClassVar[bool] = False
+    #: A new version replaces the published one in place (a page, a feed entry, a record). False
+    #: for platforms whose posts cannot be edited (WeChat, Weibo): there a corrected version is
+    #: a new 【更正】 post and the core withdraws the older posts once it is published.
+    edits_in_place: ClassVar[bool] = True
+    #: ``hub expire`` withdraws a penalty from this channel when its 公示 period ends. False for a
+    #: register that keeps its own record and its own period (the credit platform).
+    ends_with_publicity: ClassVar[bool] = True
     #: What a delivery of this channel mostly waits for, in Chinese, shown beside the channel in
     #: the progress bar of a long run (e.g. WeChat: 等待发布结果, its status polling).
     waiting_for: ClassVar[str] = ""
@@ -253,6 +284,22 @@ class Channel(abc.ABC):
         otherwise records ``unconfirmed``.
         """
         return None
+
+    def withdraw(
+        self, item: NormalizedItem, withdrawal: Withdrawal, ctx: DeliveryContext
+    ) -> PublishResult:
+        """Take back the publication of ``item`` (this version) described by ``withdrawal``.
+
+        Must be idempotent: a remote that answers "already gone" (404, Weibo 20101) counts as
+        withdrawn, so the core simply sends an interrupted withdrawal again. Raise
+        :class:`TransientError` or :class:`PermanentError` like :meth:`publish`. Only called when
+        :attr:`can_withdraw` is True.
+        """
+        raise PermanentError(f"渠道 {self.name} 不支持撤回")
+
+    def refresh(self, items: list[NormalizedItem]) -> None:  # noqa: B027 - optional hook
+        """Re-render what the channel shows of these published items, whose marks changed
+        (已失效 once ``valid_until`` passed); called by ``hub expire``. Nothing by default."""
 
     def finish_run(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Called once after a publication run, e.g. to rebuild a feed or a catalogue."""

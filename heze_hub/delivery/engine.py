@@ -31,11 +31,12 @@ from tenacity import (
 
 from heze_hub.delivery import crash
 from heze_hub.delivery.attempt import call_channel, retry_wait
-from heze_hub.delivery.channel import Channel, DeliveryContext, PublishResult
+from heze_hub.delivery.channel import Channel, DeliveryContext, PublishResult, Withdrawal
 from heze_hub.delivery.http import HttpClient, TransportError
 from heze_hub.delivery.outbox import OWNER, Outcome, build_receipt
 from heze_hub.delivery.progress import Progress
 from heze_hub.delivery.runtime import Runtime
+from heze_hub.delivery.withdrawal import CAUSES, is_withdrawal, load_withdrawal
 from heze_hub.errors import (
     BlockedError,
     Deferred,
@@ -145,6 +146,14 @@ class Deliverer:
         row = claimed
         ctx = self._context(row, progress)
         resumed = None
+        if is_withdrawal(row):
+            # Every withdraw() counts "already gone" as withdrawn: an interrupted withdrawal is
+            # simply sent again, never left unconfirmed.
+            target = load_withdrawal(hub.store, row["idempotency_key"])
+            why = f"{CAUSES.get(target.cause, target.cause)}原因：{target.reason}"
+            if previous in ("publishing", "unconfirmed"):
+                why += "；中断后重新撤回"
+            return self._attempts(row, item, channel, ctx, note=why, withdrawal=target)
         if previous in ("publishing", "unconfirmed"):
             try:
                 settled = channel.settle(item, ctx)
@@ -233,7 +242,7 @@ class Deliverer:
 
     def _attempts(
         self, row: dict[str, Any], item: NormalizedItem, channel: Channel, ctx: DeliveryContext,
-        *, note: str | None = None,
+        *, note: str | None = None, withdrawal: Withdrawal | None = None,
     ) -> Outcome | Future[Outcome]:
         policy = channel.settings.retry
         attempts = 1
@@ -243,7 +252,7 @@ class Deliverer:
             try:
                 # Most deliveries succeed at once: the first attempt runs without tenacity's
                 # machinery, a tenth of a delivery's CPU on a fast endpoint (issue 14).
-                result = call_channel(channel, item, ctx, self.hub.scrub)
+                result = call_channel(channel, item, ctx, self.hub.scrub, withdrawal)
             except TransientError as failed:
                 # The rest is tenacity's, exactly as if it had run the first attempt too: that
                 # attempt is replayed as its first, and its time counts against max_seconds.
@@ -262,7 +271,7 @@ class Deliverer:
                         ctx.attempt = attempts
                         if first:
                             raise first.pop()  # noqa: B904 - the first attempt, replayed
-                        result = call_channel(channel, item, ctx, self.hub.scrub)
+                        result = call_channel(channel, item, ctx, self.hub.scrub, withdrawal)
         except TransientError as exc:
             return self._finish(
                 row,
@@ -283,7 +292,8 @@ class Deliverer:
             return self._defer(row, item, str(exc))
         if note and result.note:
             note = f"{note}；{result.note}"
-        return self._finish(row, item, "published", attempts, ctx, result=result, note=note)
+        done = "withdrawn" if withdrawal is not None else "published"
+        return self._finish(row, item, done, attempts, ctx, result=result, note=note)
 
     def _defer(self, row: dict[str, Any], item: NormalizedItem, message: str) -> Outcome:
         """Leave the delivery pending for a manual step; nothing was sent, so no receipt."""
@@ -310,14 +320,23 @@ class Deliverer:
         total = int(row.get("attempts") or 0) + attempts
         stamp = now().isoformat()
         note = note or (result.note if result else None)
+        withdrawing = is_withdrawal(row)
         if result and result.already_published:
-            note = note or "渠道表示该内容已发布过（重复内容），按已发布记录"
+            note = note or (
+                "渠道表示该内容已不存在，按已撤回记录" if withdrawing
+                else "渠道表示该内容已发布过（重复内容），按已发布记录"
+            )
+        # A withdrawal's receipt names what it took back: the publication's id and address.
+        remote_id = result.remote_id if result else None
+        url = result.url if result else None
+        if withdrawing:
+            remote_id, url = remote_id or row.get("remote_id"), url or row.get("url")
         values = dict(
             status=status,
             attempts=total,
             retryable=retryable,
-            remote_id=result.remote_id if result else None,
-            url=result.url if result else None,
+            remote_id=remote_id,
+            url=url,
             error=error,
             payload_sha256=ctx.payload_sha256,
             finished_at=stamp,

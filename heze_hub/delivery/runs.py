@@ -27,6 +27,7 @@ from heze_hub.delivery.outbox import (
     register_all,
 )
 from heze_hub.delivery.runtime import Runtime
+from heze_hub.delivery.withdrawal import replaced_posts, unreplaced_corrections
 from heze_hub.errors import ConfigError, HubError
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, now
@@ -46,6 +47,9 @@ class RunReport:
 
     #: Channels whose unfinished deliveries were left alone because the channel is disabled.
     held: list[str] = field(default_factory=list)
+
+    #: Withdrawals of older posts that a published correction replaced (DESIGN §12).
+    followed: list[Registered] = field(default_factory=list)
 
     #: What failed after deliveries were sent (signing the checkpoint, rebuilding a feed), in
     #: Chinese with what to do; the deliveries themselves are recorded.
@@ -147,7 +151,60 @@ def deliver(
                 used.add(row["channel"])
                 futures.append(deliverer.submit(row, reg.item))
         report.outcomes = [f.result() for f in futures]
+    corrected = {
+        o.index_no: o.version for o in report.outcomes
+        if o.status == "published" and o.version > 1
+        and not hub.channels[o.channel].edits_in_place and _has_correction(report, o)
+    }
+    _replace_corrected(hub, corrected, used, report, on_done)
     _finish_run(hub, used, report)
+
+
+def _has_correction(report: RunReport, o: Outcome) -> bool:
+    return any(reg.item.index_no == o.index_no and reg.item.version == o.version
+               and reg.item.correction for reg in report.items)
+
+
+def _replace_corrected(
+    hub: Runtime, corrected: dict[str, int], used: set[str], report: RunReport,
+    on_done: Callable[[Outcome], None] | None,
+) -> None:
+    """Withdraw the older posts a published 【更正】 post replaces (DESIGN §12), through the
+    outbox like any delivery; their outcomes join the run's."""
+    if not corrected:
+        return
+    regs = hub.store.write(lambda conn: replaced_posts(conn, hub, corrected))
+    futures: list[Future[Outcome]] = []
+    with _interrupted_after_sending(hub), Deliverer(hub, on_done=on_done) as deliverer:
+        for reg in regs:
+            for row in reg.to_run:
+                used.add(row["channel"])
+                futures.append(deliverer.submit(row, reg.item))
+        report.outcomes.extend(f.result() for f in futures)
+    report.followed.extend(regs)
+
+
+def run_registered(
+    hub: Runtime,
+    regs: list[Registered],
+    *,
+    on_done: Callable[[Outcome], None] | None = None,
+    report: RunReport | None = None,
+) -> RunReport:
+    """Carry out the deliveries ``regs`` recorded in the outbox (publications or withdrawals),
+    then sign the log and let every channel used finish its run."""
+    report = report or RunReport()
+    report.items.extend(regs)
+    futures: list[Future[Outcome]] = []
+    used: set[str] = set()
+    with _interrupted_after_sending(hub), Deliverer(hub, on_done=on_done) as deliverer:
+        for reg in regs:
+            for row in reg.to_run:
+                used.add(row["channel"])
+                futures.append(deliverer.submit(row, reg.item))
+        report.outcomes.extend(f.result() for f in futures)
+    _finish_run(hub, used, report, sign=any(reg.done for reg in regs))
+    return report
 
 
 def retry(
@@ -204,6 +261,8 @@ def retry(
             used.add(row["channel"])
             futures.append(deliverer.submit(row, cache[key]))
         report.outcomes = [f.result() for f in futures]
+    # A run killed between a 【更正】 post and the withdrawal of the older ones left that undone.
+    _replace_corrected(hub, unreplaced_corrections(hub.store, hub), used, report, on_done)
     # A retry also finishes what an earlier run could not after sending (its checkpoint, a
     # feed or a catalogue): every enabled channel finishes, also one with nothing left to
     # deliver — feeds and catalogues are written once per run, so a run killed after their

@@ -96,7 +96,18 @@ class ItemFile(BaseModel):
     comment_address: str | None = Field(None, min_length=1, max_length=MAX_TEXT)
     draft_of: str | None = Field(None, pattern=INDEX_NO_RE.pattern)
     major: bool = False
+    correction: str | None = Field(None, min_length=1, max_length=500)
+    repeals: list[str] = Field(default_factory=list, max_length=50)
+    valid_until: date | None = None
     body: str = ""
+
+    @field_validator("repeals")
+    @classmethod
+    def _index_numbers(cls, value: list[str]) -> list[str]:
+        for v in value:
+            if not INDEX_NO_RE.match(v.strip()):
+                raise ValueError(f"“{show(v)}”不是索引号（应写作 371700/2018-00001 的形式）")
+        return [v.strip() for v in value]
 
     @field_validator("kind", "category", "disclosure", mode="before")
     @classmethod
@@ -133,13 +144,13 @@ class ItemFile(BaseModel):
         return value
 
     @field_validator("title", "department", "doc_number", "summary", "interprets",
-                     "comment_address", "draft_of", mode="before")
+                     "comment_address", "draft_of", "correction", mode="before")
     @classmethod
     def _strip(cls, value: Any) -> Any:
         # Only single-line fields: the body keeps its leading indentation (Markdown code blocks).
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("written_on", "comment_until", mode="before")
+    @field_validator("written_on", "comment_until", "valid_until", mode="before")
     @classmethod
     def _date_not_datetime(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, datetime) or (

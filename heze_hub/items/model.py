@@ -78,6 +78,11 @@ class NormalizedItem(BaseModel):
     comment_address: str | None = None
     draft_of: str | None = None
     major: bool = False
+    # The life of an item (DESIGN §12): a correction note (version ≥ 2), the items this one
+    # repeals, and the day after which a policy is no longer valid.
+    correction: str | None = None
+    repeals: tuple[str, ...] = ()
+    valid_until: date | None = None
     source: str = ""
 
     def public_dict(self) -> dict[str, Any]:

@@ -37,6 +37,8 @@ _NOT_CONTENT = {"index_no", "version", "published_at", "content_sha256", "source
 _ADDED_FIELDS: dict[str, Any] = {
     "boards": [], "comment_until": None, "comment_address": None, "draft_of": None,
     "major": False,
+    # The life of an item (DESIGN §12).
+    "correction": None, "repeals": [], "valid_until": None,
 }
 
 
@@ -179,7 +181,15 @@ def normalize(loaded: LoadedItem, *, secret: bytes = b"") -> PreparedItem:
         "comment_address": public(clean_text(f.comment_address)) if f.comment_address else None,
         "draft_of": f.draft_of,
         "major": f.major,
+        "correction": public(clean_text(f.correction)) if f.correction else None,
+        "repeals": tuple(dict.fromkeys(f.repeals)),
+        "valid_until": f.valid_until,
     }
+    if f.valid_until and f.valid_until < f.written_on:
+        raise fail("valid_until", f"有效期至 {f.valid_until.isoformat()} 早于成文日期 "
+                                  f"{f.written_on.isoformat()}")
+    if f.index_no and f.index_no in f.repeals:
+        raise fail("repeals", f"信息不能废止它自己（{f.index_no}）")
     return PreparedItem(
         identity=_identity(f.index_no, content),
         explicit_index_no=f.index_no,

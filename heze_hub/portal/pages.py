@@ -237,6 +237,8 @@ def item_link(from_page: str, item: NormalizedItem) -> str:
 
 def render_item_page(item: NormalizedItem, known: list[NormalizedItem]) -> str:
     """The page a person reads: metadata header, body, attachments, related items."""
+    from heze_hub.portal.lifecycle import lifecycle_notes  # it renders with this module
+
     path = item_page_path(item.index_no)
     topics = "、".join(
         f'<a href="{href(path, group_page_path("topic", t))}">{esc(t)}</a>' for t in item.topics
@@ -265,6 +267,7 @@ def render_item_page(item: NormalizedItem, known: list[NormalizedItem]) -> str:
         f'<tr><th>标题</th><td colspan="3">{esc(item.title)}</td></tr>',
         "</table>",
         f"<h1>{esc(item.title)}</h1>",
+        *lifecycle_notes(item, known),
     ]
     if item.summary:
         parts.append(f'<p class="summary">内容概述：{esc(item.summary)}</p>')

@@ -60,6 +60,8 @@ class _Index:
         self.by_ref: dict[str, set[str]] = {}  # index_no or doc number -> items having it
         self.by_interprets: dict[str, set[str]] = {}  # interprets -> interpretations
         self.by_draft: dict[str, set[str]] = {}  # draft_of -> decisions and comment summaries
+        # repealed index_no -> items repealing it (DESIGN §12; whole items carry ``repeals``)
+        self.by_repeals: dict[str, set[str]] = {}
 
     def put(self, entry: Any, *, replace_same: bool = True) -> None:
         """Add ``entry`` unless a newer version of its item (or, with ``replace_same`` off, the
@@ -76,6 +78,14 @@ class _Index:
             self.by_interprets.setdefault(entry.interprets, set()).add(entry.index_no)
         if entry.draft_of:
             self.by_draft.setdefault(entry.draft_of, set()).add(entry.index_no)
+        for repealed in getattr(entry, "repeals", ()):
+            self.by_repeals.setdefault(repealed, set()).add(entry.index_no)
+
+    def drop(self, index_no: str) -> None:
+        """Take an item out (withdrawn)."""
+        old = self.latest.pop(index_no, None)
+        if old is not None:
+            self._unlink(old)
 
     def _unlink(self, old: Any) -> None:
         for key in {old.index_no, old.doc_number} - {None}:
@@ -84,11 +94,14 @@ class _Index:
             self.by_interprets.get(old.interprets, set()).discard(old.index_no)
         if old.draft_of:
             self.by_draft.get(old.draft_of, set()).discard(old.index_no)
+        for repealed in getattr(old, "repeals", ()):
+            self.by_repeals.get(repealed, set()).discard(old.index_no)
 
     def partners(self, item: Entry) -> list[Any]:
         """Every entry a cross link of ``item`` can involve, newest first: what ``interprets``
         names and what names ``item`` by index number or document number; its draft, the
-        draft's other decisions and comment summaries, and (for a draft) those naming it."""
+        draft's other decisions and comment summaries, and (for a draft) those naming it; what it
+        repeals and what repeals it."""
         found: set[str] = set()
         if item.interprets:
             found |= self.by_ref.get(item.interprets, set())
@@ -99,6 +112,8 @@ class _Index:
                 found.add(item.draft_of)
             found |= self.by_draft.get(item.draft_of, set())
         found |= self.by_draft.get(item.index_no, set())
+        found |= self.by_repeals.get(item.index_no, set())
+        found |= {n for n in getattr(item, "repeals", ()) if n in self.latest}
         found.discard(item.index_no)
         return sorted((self.latest[n] for n in found), key=newest_first, reverse=True)
 
@@ -130,6 +145,9 @@ class PublishedSet:
         self._local: dict[str, Any] = {}
         self._index: _Index | None = None
         self._stored: dict[str, int] = {}  # index_no -> version, as the store last listed it
+        # Withdrawn by this process (index_no → version): out of every listing at once, before
+        # the store records the withdrawal; a later version published again comes back.
+        self._gone: dict[str, int] = {}
         self._dirty: set[str] = set()
         self._added = 0
         self._built = 0
@@ -146,6 +164,19 @@ class PublishedSet:
             self._added += 1
             return self._added
 
+    def withdraw(self, index_no: str, version: int) -> int:
+        """Record that this process withdrew ``index_no`` up to ``version``; return a ticket."""
+        with self._lock:
+            self._gone[index_no] = max(version, self._gone.get(index_no, 0))
+            local = self._local.get(index_no)
+            if local is not None and local.version <= version:
+                del self._local[index_no]
+            if self._index is not None:
+                self._index.drop(index_no)
+            self._dirty.add(index_no)
+            self._added += 1
+            return self._added
+
     def _loaded(self) -> _Index:
         if self._index is None:
             index, stored = self._read(for_rebuild=False)
@@ -159,6 +190,8 @@ class PublishedSet:
     def _read(self, for_rebuild: bool) -> tuple[_Index, dict[str, int]]:
         index, stored = _Index(), {}
         for entry in self._load_store(for_rebuild):
+            if entry.version <= self._gone.get(entry.index_no, 0):
+                continue  # withdrawn here; the store has not recorded it yet
             index.put(entry)
             stored[entry.index_no] = entry.version
         return index, stored

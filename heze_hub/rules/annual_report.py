@@ -13,7 +13,10 @@ decided in the year* (the template counts what was made that year, not when it w
   ``…人民政府令第12号``): 规章 are promulgated by 令, 规范性文件 never are. Counted by
   ``written_on``.
 - 行政许可 / 行政处罚 本年处理决定数量: items of that kind, by the decision date of their 双公示
-  record (``written_on`` when there is none). Only decisions disclosed through the hub.
+  record (``written_on`` when there is none). Only decisions disclosed through the hub; one
+  withdrawn later still counts (it was disclosed).
+- Outside the template, the hub's own record of withdrawals (DESIGN §12): items withdrawn in the
+  year by ``hub withdraw``, and penalties taken down by ``hub expire`` at the end of their 公示.
 
 What it cannot know is marked "无法从发布记录得出", never estimated: whether a policy without a 令
 number is a 行政规范性文件 (the hub has no 规范性文件 registration field; the cell's note gives the
@@ -90,7 +93,13 @@ def annual_report(store: Store, year: int) -> AnnualReport:
         for channel in _published_channels(store)
         for item in store.published_items(channel)
     }
+    # A withdrawn item was disclosed all the same: its decision counts, and the withdrawals are
+    # counted apart below (DESIGN §12).
+    withdrawn = withdrawn_items(store)
+    for w in withdrawn:
+        published.setdefault(w.item.index_no, w.item)
     items = list(published.values())
+    gone_in_year = [w for w in withdrawn if w.on.year == year]
     issued = [i for i in items if i.written_on.year == year]
     regulations = sum(is_regulation(i) for i in issued)
     other_policies = sum(i.kind == "policy" and not is_regulation(i) for i in issued)
@@ -119,7 +128,49 @@ def annual_report(store: Store, year: int) -> AnnualReport:
         Cell(s8, "行政事业性收费", "本年收费金额（单位：万元）", None,
              "发布记录不含收费金额"),
         *_outlet_cells(store, year, items),
+        Cell(WITHDRAWN_SECTION, "已撤回信息", "本年撤回条数",
+             sum(w.cause == "withdraw" for w in gone_in_year),
+             f"{year}年经 hub withdraw 从各渠道撤回的信息（不含更正后撤下的旧帖）；"
+             "撤回前已公开的处理决定仍计入上表"),
+        Cell(WITHDRAWN_SECTION, "已撤回信息", "本年公示期满撤下条数",
+             sum(w.cause == "expire" for w in gone_in_year),
+             f"{year}年经 hub expire 撤下的公示期已满的行政处罚（信用平台保留其记录）"),
     ])
+
+
+#: The section the template does not have: the hub's own record of withdrawals.
+WITHDRAWN_SECTION = "附：本平台撤回记录（模板外）"
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """An item taken back from the channels: why (``withdraw`` or ``expire``) and when."""
+
+    item: NormalizedItem
+    cause: str
+    on: date
+
+
+def withdrawn_items(store: Store) -> list[Withdrawn]:
+    """Items withdrawn by ``hub withdraw`` or ``hub expire`` (not the posts a correction
+    replaced), each once, with the day of its first withdrawal."""
+    from sqlalchemy import select
+
+    from heze_hub.store.schema import deliveries, withdrawals
+
+    d, w = deliveries, withdrawals
+    if not store.has_table(w.name):
+        return []  # a read-only copy of a database from before withdrawals existed
+    q = (select(d.c.index_no, d.c.version, d.c.finished_at, w.c.cause)
+         .join(w, w.c.idempotency_key == d.c.idempotency_key)
+         .where(d.c.status == "withdrawn", w.c.cause != "correction")
+         .order_by(d.c.finished_at))
+    first: dict[str, tuple[int, str, str]] = {}
+    with store.read() as conn:
+        for r in conn.execute(q):
+            first.setdefault(r.index_no, (r.version, r.finished_at, r.cause))
+    return [Withdrawn(store.load_version(ix, v), cause, date.fromisoformat(at[:10]))
+            for ix, (v, at, cause) in first.items()]
 
 
 def _outlet_cells(store: Store, year: int, items: list[NormalizedItem]) -> list[Cell]:

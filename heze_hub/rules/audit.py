@@ -34,7 +34,7 @@ from heze_hub.rules.facts import (
 )
 from heze_hub.rules.outlets import load_board_facts
 from heze_hub.store.db import Store
-from heze_hub.store.schema import deliveries, items, receipts, versions
+from heze_hub.store.schema import deliveries, items, receipts, versions, withdrawals
 from heze_hub.tables import Column, print_rows
 
 
@@ -53,6 +53,10 @@ class AuditReport:
     @property
     def unknown(self) -> list[Finding]:
         return [f for f in self.findings if f.status == UNKNOWN]
+
+    #: Items of the year withdrawn from channels (``hub withdraw``, ``hub expire``), apart from
+    #: the findings: a withdrawal is no breach of a rule, and the audit shows it all the same.
+    withdrawn: list[ItemFacts] = field(default_factory=list)
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Rule id → status → number of findings (every rule listed, even with none)."""
@@ -102,10 +106,20 @@ def load_facts(
                 f.first_published[channel] = when
             f.published_versions.add(int(json.loads(bytes(data))["version"]))
         q2 = select(deliveries.c.index_no, deliveries.c.version, deliveries.c.channel,
-                    deliveries.c.status, deliveries.c.error)
-        for index_no, version, channel, status, error in conn.execute(q2):
+                    deliveries.c.status, deliveries.c.error, deliveries.c.idempotency_key)
+        causes = {} if not store.has_table(withdrawals.name) else {
+            r.idempotency_key: (r.cause, r.reason, r.requested_at) for r in conn.execute(
+                select(withdrawals.c.idempotency_key, withdrawals.c.cause, withdrawals.c.reason,
+                       withdrawals.c.requested_at)
+                .where(withdrawals.c.cause != "correction", withdrawals.c.requested_at <= cutoff))}
+        for index_no, version, channel, status, error, key in conn.execute(q2):
             f = by_index.get(index_no)
             if f is None:
+                continue
+            if key.endswith(":withdraw"):
+                # Withdrawals are counted apart (DESIGN §12), not as the item's delivery state.
+                if status == "withdrawn" and key in causes:
+                    f.withdrawn[channel] = causes[key]
                 continue
             seen = f.deliveries.get(channel)
             if seen is None or version > seen[0]:
@@ -125,7 +139,10 @@ def run_audit(
         ``portal`` plugin counts as the portal; a channel not listed is taken to be its plugin.
     """
     facts = load_facts(store, year, now, plugins)
-    return AuditReport(year=year, now=facts.now, findings=check_all(facts))
+    # An item withdrawn in the year shows, however old; so does one of the year withdrawn later.
+    withdrawn = [f for f in facts.items if f.withdrawn and (
+        facts.in_scope(f) or any(w[2][:4] == str(year) for w in f.withdrawn.values()))]
+    return AuditReport(year=year, now=facts.now, findings=check_all(facts), withdrawn=withdrawn)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,6 +190,17 @@ def render(report: AuditReport, console: Console, *, show_met: bool = False) -> 
                 # The detail is prose: wrapped to the terminal, indented under its item.
                 console.print(Padding(Text(f.detail, style=color), (0, 0, 0, 4), expand=False),
                               soft_wrap=False)
+    if report.withdrawn:
+        console.print(f"\n[bold]已撤回的信息[/]（{len(report.withdrawn)} 条，另行统计，"
+                      "不计入核查结果）")
+        for f in report.withdrawn:
+            by_cause: dict[tuple[str, str], list[str]] = {}
+            for channel, (cause, reason, _when) in sorted(f.withdrawn.items()):
+                by_cause.setdefault((cause, reason), []).append(channel)
+            console.print(f"  {escape(f.item.index_no)} {escape(f.item.title)}")
+            for (cause, reason), names in by_cause.items():
+                label = "公示期满撤下" if cause == "expire" else "撤回"
+                console.print(f"    {label}（{escape('、'.join(names))}）：{escape(reason)}")
     broken, unknown = len(report.broken), len(report.unknown)
     console.print()
     if broken:

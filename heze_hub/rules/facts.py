@@ -43,6 +43,10 @@ class ItemFacts:
     published_versions: set[int] = field(default_factory=set)
     #: Channel → (version, status, error) of the latest version's delivery on that channel.
     deliveries: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
+    #: Channel → (cause, reason, when requested, ISO) of a recorded withdrawal of the item
+    #: (DESIGN §12): cause ``withdraw`` or ``expire``; the posts a correction replaced are not
+    #: withdrawals of the item.
+    withdrawn: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def first_any(self) -> tuple[str, datetime] | None:
         """The first publication on any channel: (channel, when)."""

@@ -45,6 +45,7 @@ from datetime import date
 from typing import Any
 
 from .base import RecordedRequest, Response, Service
+from .withdrawals import install
 
 DEFAULT_API_KEY = "sandbox-credit-key"
 MAX_RECORDS = 1000
@@ -215,16 +216,18 @@ class CreditService(Service):
         self.api_key = api_key
         self.reset_state()
         self.routes = {f"/api/v1/credit/{kind}": {"POST": self._receive} for kind in FIELDS}
+        install(self)
 
     def reset_state(self) -> None:
         self.records: dict[str, dict[str, Any]] = {}
+        self.revoked: dict[str, dict[str, Any]] = {}
         self.answers: dict[str, dict[str, Any]] = {}
         self.batches = 0
         self._ids = itertools.count(1)
         self.columns: dict[str, str] = {}
 
     def state(self) -> dict[str, Any]:
-        return {"records": self.records, "batches": self.batches,
+        return {"records": self.records, "revoked": self.revoked, "batches": self.batches,
                 "idempotency_keys": sorted(self.answers)}
 
     def not_found(self, request: RecordedRequest) -> Response:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import RecordedRequest, Response, Service
+from .withdrawals import delete_article, install
 
 DEFAULT_TOKEN = "sandbox-portal-token"
 ARTICLE_FIELDS = (
@@ -118,15 +119,17 @@ class PortalCMSService(Service):
         self.static_dir = Path(static_dir) if static_dir else None
         self.reset_state()
         self.routes = {"/api/articles": {"POST": self._create}}
+        install(self)
 
     def reset_state(self) -> None:
         self.articles: dict[str, dict[str, Any]] = {}
+        self.deleted: dict[str, dict[str, Any]] = {}
         self.by_key: dict[str, dict[str, Any]] = {}
         self.created = 0
         self._ids = itertools.count(1001)
 
     def state(self) -> dict[str, Any]:
-        return {"created": self.created, "articles": self.articles}
+        return {"created": self.created, "articles": self.articles, "deleted": self.deleted}
 
     def _auth_problem(self, request: RecordedRequest) -> Response | None:
         if request.headers.get("Authorization", "") != f"Bearer {self.token}":
@@ -163,6 +166,8 @@ class PortalCMSService(Service):
 
     def handle(self, request: RecordedRequest) -> Response:
         path = request.path
+        if request.method == "DELETE" and path.startswith("/api/articles/"):
+            return delete_article(self, request)
         if request.method in ("GET", "HEAD"):
             if path.startswith("/api/articles/"):
                 if problem := self._auth_problem(request):

@@ -50,6 +50,7 @@ import time
 from typing import Any
 
 from .base import RecordedRequest, Response, Service
+from .withdrawals import install
 
 DEFAULT_APPID = "wx-sandbox-appid"
 DEFAULT_SECRET = "sandbox-wechat-secret"
@@ -104,6 +105,7 @@ class WeChatService(Service):
             "/cgi-bin/freepublish/submit": {"POST": self._submit},
             "/cgi-bin/freepublish/get": {"POST": self._get},
         }
+        install(self)
 
     def reset_state(self) -> None:
         self.tokens: dict[str, float] = {}  # token → expiry (monotonic clock)
@@ -111,6 +113,7 @@ class WeChatService(Service):
         self.materials: dict[str, dict[str, Any]] = {}
         self.drafts: dict[str, dict[str, Any]] = {}
         self.publishes: dict[str, dict[str, Any]] = {}
+        self.deleted: dict[str, dict[str, Any]] = {}
         self.token_requests = 0
         self.uploads = 0
         self.submits = 0
@@ -126,6 +129,7 @@ class WeChatService(Service):
                           for k, m in self.materials.items()},
             "drafts": self.drafts,
             "publishes": self.publishes,
+            "deleted": self.deleted,
         }
 
     # -- helpers -----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .base import RecordedRequest, Response, Service
+from .withdrawals import install
 
 DEFAULT_TOKEN = "sandbox-weibo-token"
 DEFAULT_SAFE_DOMAINS = ("127.0.0.1", "localhost", "example.gov.cn")
@@ -114,13 +115,16 @@ class WeiboService(Service):
             SHARE_PATH: {"POST": self._share},
             "/2/account/get_uid.json": {"GET": self._get_uid},
         }
+        install(self)
 
     def reset_state(self) -> None:
         self.statuses: dict[str, dict[str, Any]] = {}
+        self.destroyed: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(_FIRST_ID, 2)
 
     def state(self) -> dict[str, Any]:
-        return {"statuses": list(self.statuses.values()), "safe_domains": self.safe_domains}
+        return {"statuses": list(self.statuses.values()), "safe_domains": self.safe_domains,
+                "destroyed": list(self.destroyed.values())}
 
     def allow_domain(self, host_or_url: str) -> None:
         """Add a safe domain (a host, or the host of a URL such as the hub's ``public_url``)."""

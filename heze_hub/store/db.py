@@ -172,6 +172,11 @@ class Store:
         with self.engine.connect() as conn:
             yield conn
 
+    def has_table(self, name: str) -> bool:
+        """Whether the database has table ``name``: a read-only copy of a database written by
+        an older hub may lack the tables added since (they are created on the next write)."""
+        return inspect(self.engine).has_table(name)
+
     def load_version(self, index_no: str, version: int) -> NormalizedItem:
         """One stored version of an item."""
         with self.read() as conn:
@@ -208,14 +213,10 @@ class Store:
 
     def published_items(self, channel: str, limit: int | None = None) -> list[NormalizedItem]:
         """Latest published version of each item on ``channel``, newest first (the first
-        ``limit`` of them if given)."""
-        d, v = deliveries, versions
-        latest = (
-            select(d.c.index_no, func.max(d.c.version).label("version"))
-            .where(d.c.channel == channel, d.c.status == "published")
-            .group_by(d.c.index_no)
-            .subquery()
-        )
+        ``limit`` of them if given); an item whose latest published version was withdrawn there
+        (DESIGN §12) is not listed."""
+        v = versions
+        latest = listings.latest_published(channel)
         q = (
             select(v.c.data)
             .join(latest, (v.c.index_no == latest.c.index_no) & (v.c.version == latest.c.version))

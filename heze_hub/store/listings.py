@@ -44,12 +44,25 @@ _SEARCH = ("search_head", "search_tail")
 
 
 def latest_published(channel: str) -> Any:
-    """Subquery: the latest version of each item published on ``channel``."""
+    """Subquery: the latest version of each item published on ``channel``, unless that version
+    was withdrawn there since (DESIGN §12)."""
     d = deliveries
-    return (
+    latest = (
         select(d.c.index_no, func.max(d.c.version).label("version"))
         .where(d.c.channel == channel, d.c.status == "published")
         .group_by(d.c.index_no)
+        .subquery()
+    )
+    gone = (
+        select(d.c.index_no, func.max(d.c.version).label("version"))
+        .where(d.c.channel == channel, d.c.status == "withdrawn")
+        .group_by(d.c.index_no)
+        .subquery()
+    )
+    return (
+        select(latest.c.index_no, latest.c.version)
+        .outerjoin(gone, gone.c.index_no == latest.c.index_no)
+        .where(gone.c.version.is_(None) | (gone.c.version < latest.c.version))
         .subquery()
     )
 

@@ -13,7 +13,7 @@ from heze_hub.store.db import Store
 from heze_hub.store.schema import receipts
 
 #: Delivery states that end a delivery and so leave a receipt.
-FINISHED = ("published", "failed", "unconfirmed", "skipped")
+FINISHED = ("published", "failed", "unconfirmed", "skipped", "withdrawn")
 #: Statuses a receipt may have: a finished delivery's, or a bulletin-board notice a person
 #: confirmed as posted (``hub board confirm``).
 RECEIPT_STATUSES = (*FINISHED, "posted")

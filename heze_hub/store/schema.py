@@ -84,6 +84,33 @@ checkpoints = Table(
     # the receipts added since instead of the whole log.
     Column("frontier", Text),
 )
+withdrawals = Table(
+    # What a withdrawal delivery (the outbox row whose key ends in ``:withdraw``) takes back and
+    # why: kept beside the outbox so that an older database gains it without a migration.
+    "withdrawals",
+    metadata,
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("index_no", String(64), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("cause", String(16), nullable=False),  # withdraw / expire / correction
+    Column("reason", Text, nullable=False),
+    Column("requested_at", String(40), nullable=False),
+    # The publication's remote id, address and saved state at the time of the request.
+    Column("remote_id", Text),
+    Column("url", Text),
+    Column("state", Text, nullable=False, default="{}"),
+)
+marks = Table(
+    # Marks ``hub expire`` has rendered on the channels (``expired``: 已失效 after valid_until),
+    # so a daily run re-renders only what changed since the day before.
+    "marks",
+    metadata,
+    Column("index_no", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("mark", String(16), primary_key=True),
+    Column("marked_at", String(40), nullable=False),
+)
 listings = Table(
     "listings",
     metadata,

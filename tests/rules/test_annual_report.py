@@ -13,7 +13,13 @@ from click.testing import CliRunner
 from rich.console import Console
 
 from heze_hub.cli.audit import register
-from heze_hub.rules.annual_report import UNKNOWABLE, annual_report, is_regulation, render
+from heze_hub.rules.annual_report import (
+    UNKNOWABLE,
+    WITHDRAWN_SECTION,
+    annual_report,
+    is_regulation,
+    render,
+)
 from heze_hub.rules.outlets import OUTSIDE_TEMPLATE
 from heze_hub.store.db import Store
 from tests.rules.yeardata import YearBuilder, build_2018, license_, make_item, penalty
@@ -47,6 +53,8 @@ def test_template_rows_and_columns(store: Store) -> None:
         (OUTSIDE_TEMPLATE, "重大行政决策征求意见稿", "收到意见条数"),
         (OUTSIDE_TEMPLATE, "意见收集和采纳情况", "本年公开件数"),
         (OUTSIDE_TEMPLATE, "公开栏告示", "本年登记张贴次数"),
+        (WITHDRAWN_SECTION, "已撤回信息", "本年撤回条数"),
+        (WITHDRAWN_SECTION, "已撤回信息", "本年公示期满撤下条数"),
     ]
 
 

@@ -102,4 +102,4 @@ def test_receipt_fields_cover_design() -> None:
         "remote_id", "url", "attempts", "started_at", "finished_at", "error",
     }
     assert required <= set(RECEIPT_FIELDS)
-    assert set(FINISHED) == {"published", "failed", "unconfirmed", "skipped"}
+    assert set(FINISHED) == {"published", "failed", "unconfirmed", "skipped", "withdrawn"}

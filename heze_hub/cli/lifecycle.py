@@ -11,6 +11,7 @@ import json
 import click
 from rich.markup import escape
 
+from heze_hub.cli import remote
 from heze_hub.cli.common import ExitStatus, err, open_hub, out, outcome_dict, outcome_line
 from heze_hub.delivery import lifecycle
 from heze_hub.delivery.runs import RunReport
@@ -34,6 +35,9 @@ def withdraw(
 ) -> None:
     """从发布过的各渠道撤回信息（需说明原因）。"""
     reason_text = lifecycle.check_reason(reason)  # before anything is opened or sent
+    if remote.active(ctx):
+        remote.withdraw(ctx, index_nos, reason_text, as_json)
+        return
     with open_hub(ctx) as hub:
         report = lifecycle.withdraw(hub, list(index_nos), reason=reason_text, only=only)
         show_report(report, as_json, verb="撤回")

@@ -1,5 +1,5 @@
-"""``hub --server URL …`` (DESIGN §13): ``publish``, ``status``, ``retry``, ``receipts`` and
-``receipts export`` talking to a ``hub serve`` instead of a local state directory.
+"""``hub --server URL …`` (DESIGN §13): ``publish``, ``status``, ``retry``, ``withdraw``,
+``receipts`` and ``receipts export`` talking to a ``hub serve`` instead of a local state directory.
 
 The token comes from ``HUB_TOKEN`` (the environment only, never an option: it would show in the
 process list and the shell history). Answers map to exit statuses as the local commands do:
@@ -130,6 +130,24 @@ def retry(ctx: click.Context, index_nos: tuple[str, ...], as_json: bool) -> None
     else:
         for d in done:
             out.print(f"{d['index_no']}：已交给服务重试，稍后用 status 查看")
+
+
+def withdraw(ctx: click.Context, index_nos: tuple[str, ...], reason: str,
+             as_json: bool) -> None:
+    """Ask the service to withdraw these items (the reason goes into every receipt)."""
+    done = []
+    for ix in index_nos:
+        answer = _request(ctx, "POST", "/api/items/" + quote(ix, safe="/") + "/withdraw",
+                          body=json.dumps({"reason": reason}).encode("utf-8"),
+                          headers={"Content-Type": "application/json"})
+        if answer.status == 422:
+            raise InputError("；".join(e["message"] for e in answer.json()["errors"]))
+        done.append(answer.json())
+    if as_json:
+        click.echo(json.dumps(done, ensure_ascii=False, indent=2))
+    else:
+        for d in done:
+            out.print(f"{d['index_no']}：已交给服务撤回，稍后用 status 查看")
 
 
 def receipts(ctx: click.Context, filters: dict[str, str | None], as_json: bool) -> None:

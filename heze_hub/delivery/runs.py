@@ -264,9 +264,11 @@ def retry(
     # A run killed between a 【更正】 post and the withdrawal of the older ones left that undone.
     _replace_corrected(hub, unreplaced_corrections(hub.store, hub), used, report, on_done)
     # A retry also finishes what an earlier run could not after sending (its checkpoint, a
-    # feed or a catalogue): with nothing left to deliver, every enabled channel finishes.
+    # feed or a catalogue): every enabled channel finishes, also one with nothing left to
+    # deliver — feeds and catalogues are written once per run, so a run killed after their
+    # deliveries but before its end left them behind (issue 14).
     enabled = {n for n, c in hub.channels.items() if c.settings.enabled}
-    _finish_run(hub, used or enabled, report, sign=True)
+    _finish_run(hub, used | enabled, report, sign=True)
     return report
 
 

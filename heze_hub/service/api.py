@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from heze_hub.errors import ConfigError, HubError
+from heze_hub.delivery import lifecycle
+from heze_hub.delivery.withdrawal import published_channels
+from heze_hub.errors import ConfigError, HubError, InputError
 from heze_hub.service import access, submit
 from heze_hub.service.accounts import Account
 from heze_hub.service.context import Service, service_of, token_account
@@ -169,9 +171,28 @@ async def _act(request: Request, action: str, index_no: str) -> Response:
 
 async def withdraw(request: Request, svc: Service, account: Account | None,
                    index_no: str) -> Response:
-    """Withdrawal: the hub has no withdrawal yet (DESIGN §12 lands separately)."""
-    await run_in_threadpool(svc.log, account, "withdraw", index_no, True, "501")
-    return _error(501, "本服务尚不支持撤回（hub withdraw 尚未提供）")
+    """``POST /api/items/{index_no}/withdraw`` ``{"reason"}``: 202, the withdrawal runs in the
+    background as ``hub withdraw`` does; 422 without a reason or for an item never published."""
+    try:
+        body = await request.json()
+        reason = lifecycle.check_reason(body.get("reason") if isinstance(body, dict) else None)
+    except ValueError:
+        reason = None
+        problem = "请求体应为 JSON：{\"reason\": \"撤回原因\"}"
+    except InputError as exc:
+        reason = None
+        problem = str(exc).replace("--reason", "reason")
+    if reason is None:
+        await run_in_threadpool(svc.log, account, "withdraw", index_no, True, "422")
+        return JSONResponse({"errors": [{"file": None, "field": "reason", "message": problem}]},
+                            status_code=422)
+    carried = await run_in_threadpool(published_channels, svc.hub.store, [index_no])
+    if not carried:
+        await run_in_threadpool(svc.log, account, "withdraw", index_no, True, "422")
+        return _error(422, f"索引号 {index_no} 尚未在任何渠道发布，无需撤回")
+    svc.worker.withdraw((index_no,), reason)
+    await run_in_threadpool(svc.log, account, "withdraw", index_no, True, f"202 {reason}")
+    return JSONResponse({"index_no": index_no, "queued": True}, status_code=202)
 
 
 async def get_receipts(request: Request) -> Response:

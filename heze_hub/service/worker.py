@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from heze_hub.delivery import runs
+from heze_hub.delivery import lifecycle, runs
 from heze_hub.delivery.outbox import Registered
 from heze_hub.hub import Hub
 
@@ -31,9 +31,10 @@ GATHER_MAX = 2.0
 
 @dataclass(frozen=True)
 class _Job:
-    kind: str  # publish | retry
+    kind: str  # publish | retry | withdraw
     items: tuple[Registered, ...] = ()
     index_nos: tuple[str, ...] = ()
+    reason: str = ""
 
 
 class DeliveryWorker:
@@ -65,6 +66,11 @@ class DeliveryWorker:
         """Resume unfinished deliveries (of these items; all if empty), as ``hub retry``."""
         self._put(_Job("retry", index_nos=index_nos))
 
+    def withdraw(self, index_nos: tuple[str, ...], reason: str) -> None:
+        """Withdraw these items from every channel that carried them (DESIGN §12), in turn
+        with the other runs (a withdrawal rebuilds the portal and feeds too)."""
+        self._put(_Job("withdraw", index_nos=index_nos, reason=reason))
+
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no job is queued or running (tests, benchmarks, shutdown)."""
         return self._idle.wait(timeout)
@@ -94,6 +100,11 @@ class DeliveryWorker:
                 return
             if job.kind == "retry":
                 self._run(partial(runs.retry, self.hub, job.index_nos))
+                self._done(1)
+                continue
+            if job.kind == "withdraw":
+                self._run(partial(lifecycle.withdraw, self.hub, list(job.index_nos),
+                                  reason=job.reason))
                 self._done(1)
                 continue
             # Take every publication waiting now, and those that keep arriving for a moment:

@@ -143,3 +143,31 @@ def test_server_option_publishes_reads_and_exports(served: Served, tmp_path: Pat
 def _count(served: Served, table: str) -> int:
     with sqlite3.connect(served.folder / ".hub" / "hub.db") as db:
         return int(db.execute(f"select count(*) from {table}").fetchone()[0])
+
+
+def test_withdrawal_through_the_api_and_the_server_option(served: Served,
+                                                          tmp_path: Path) -> None:
+    ix = served.api("POST", "/api/items", "dept", json=item_json("关于将被撤回的通知")
+                    ).json()["items"][0]["index_no"]
+    served.wait_delivered(ix)
+    served.quiet()
+    no_reason = served.api("POST", f"/api/items/{ix}/withdraw", "op", json={})
+    assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+    assert served.api("POST", f"/api/items/{ix}/withdraw", "dept",
+                      json={"reason": "依法撤销"}).status_code == 403
+    r = served.api("POST", f"/api/items/{ix}/withdraw", "op", json={"reason": "依法撤销"})
+    assert r.status_code == 202, r.text
+    served.quiet()
+    receipts = served.api("GET", "/api/receipts", "aud", params={"index_no": ix}).json()
+    assert {x["status"] for x in receipts} >= {"published", "withdrawn"}
+    # The same from a shell elsewhere.
+    other = served.api("POST", "/api/items", "dept", json=item_json("关于远程撤回的通知")
+                       ).json()["items"][0]["index_no"]
+    served.wait_delivered(other)
+    served.quiet()
+    op = HubRun(cwd=tmp_path, env={"HUB_TOKEN": served.tokens["op"]})
+    out = op("--server", served.url, "withdraw", other, "--reason", "内容有误", check=0)
+    assert "已交给服务撤回" in out.stdout
+    served.quiet()
+    receipts = served.api("GET", "/api/receipts", "aud", params={"index_no": other}).json()
+    assert "withdrawn" in {x["status"] for x in receipts}

@@ -107,6 +107,9 @@ def test_department_publishes_from_the_browser(served: Served, browser: object,
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, width
     _shot(phone, "06-mine-390px")
+    phone.goto(served.url + "/submit")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    _shot(phone, "07-submit-390px")
     assert page.dialogs == [] and phone.dialogs == []  # the script in the title stayed text
 
 
@@ -120,7 +123,7 @@ def test_auditor_downloads_a_bundle_that_verifies(served: Served, browser: objec
     _login(page, served, "aud")
     page.wait_for_url("**/receipts")
     assert page.get_by_role("link", name="提交").count() == 0  # not an auditor's page
-    _shot(page, "07-receipts")
+    _shot(page, "08-receipts")
     with page.expect_download() as download:
         page.get_by_role("link", name="下载审计包").click()
     zipped = tmp_path / "bundle.zip"
@@ -130,9 +133,9 @@ def test_auditor_downloads_a_bundle_that_verifies(served: Served, browser: objec
     HubRun(cwd=tmp_path)("verify", "bundle", check=0)
     page.locator("table a").first.click()
     assert page.locator("#proof").is_visible()
-    _shot(page, "08-receipt-proof")
+    _shot(page, "09-receipt-proof")
     page.goto(served.url + "/audit?year=2018")
-    _shot(page, "09-audit")
+    _shot(page, "10-audit")
     page.goto(served.url + "/report?year=2018")
-    _shot(page, "10-annual-report")
+    _shot(page, "11-annual-report")
     assert page.locator("h1").inner_text().startswith("政府信息公开工作年度报告")

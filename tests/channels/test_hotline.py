@@ -314,3 +314,16 @@ def test_withdraw_interpretation_takes_it_out_of_the_policys_entry(sb, channel, 
     assert result.remote_id == first.remote_id
     entry = sb.hotline.articles[first.remote_id]
     assert entry["interpretation"] is None and entry["external_id"] == POLICY  # policy stays
+
+
+def test_e2e_hub_withdraw_deletes_the_entry_with_a_receipt(run, sb, tmp_path):
+    [policy] = run.json("publish", str(_policy(tmp_path / "p.md")))
+    entry_id = policy["deliveries"][0]["remote_id"]
+    assert entry_id in sb.hotline.articles
+    run("withdraw", policy["index_no"], "--reason", "政策已调整", check=0)
+    assert entry_id not in sb.hotline.articles and sb.hotline.deleted == 1
+    receipts = run.json("receipts", "--channel", "hotline", "--status", "withdrawn")
+    assert [(r["index_no"], r["remote_id"]) for r in receipts] == [(policy["index_no"], entry_id)]
+    run("withdraw", policy["index_no"], "--reason", "政策已调整", check=0)  # nothing twice
+    assert sb.hotline.deleted == 1
+    assert len(run.json("receipts", "--channel", "hotline", "--status", "withdrawn")) == 1

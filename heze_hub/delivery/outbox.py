@@ -70,21 +70,14 @@ def register_all(
     delivery may start.
     """
     stamp = now()
-    known = _known_items(conn, batch)
+    known = known_items(conn, batch)
     serial: dict[tuple[str, int], int] = {}
     new_items: list[dict[str, Any]] = []
     bumped: dict[str, int] = {}
     new_versions: list[dict[str, Any]] = []
     regs: list[Registered] = []
     for p in batch:
-        key = f"index_no:{p.explicit_index_no}" if p.explicit_index_no else p.identity
-        row = known.get(key)
-        if row is None and p.explicit_index_no:
-            raise InputError(
-                f"{p.source}：字段 index_no：索引号 {p.explicit_index_no} 不存在；"
-                "首次发布时不要填写索引号，由系统分配",
-                file=str(p.source), field="index_no",
-            )
+        row = known_row(known, p)
         if row is None:
             year = p.content["written_on"].year
             index_no = _next_index_no(conn, serial, hub.org_code, year)
@@ -108,7 +101,8 @@ def register_all(
                                      content_sha256=p.content_sha256,
                                      published_at=stamp.isoformat(), data=item.model_dump_json()))
         # Later files of the same batch see this one (the same item twice, or edited twice).
-        known[key] = known[p.identity] = (index_no, version, p.content_sha256, item)
+        entry = (index_no, version, p.content_sha256, item)
+        known[f"index_no:{index_no}"] = known[p.identity] = entry
         regs.append(Registered(item=item, new_version=new))
 
     if new_items:
@@ -124,7 +118,20 @@ def register_all(
     return regs
 
 
-def _known_items(conn: Connection, batch: list[PreparedItem]) -> dict[str, Any]:
+def known_row(known: dict[str, Any], p: PreparedItem) -> Any:
+    """The stored entry of ``known_items`` for ``p`` (None for a new item); an explicit
+    ``index_no`` the store does not know is bad input."""
+    row = known.get(f"index_no:{p.explicit_index_no}" if p.explicit_index_no else p.identity)
+    if row is None and p.explicit_index_no:
+        raise InputError(
+            f"{p.source}：字段 index_no：索引号 {p.explicit_index_no} 不存在；"
+            "首次发布时不要填写索引号，由系统分配",
+            file=str(p.source), field="index_no",
+        )
+    return row
+
+
+def known_items(conn: Connection, batch: list[PreparedItem]) -> dict[str, Any]:
     """``identity`` / ``index_no:X`` → (index_no, latest version, its hash, its item)."""
     identities = sorted({p.identity for p in batch if not p.explicit_index_no})
     explicit = sorted({p.explicit_index_no for p in batch if p.explicit_index_no})

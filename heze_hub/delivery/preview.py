@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from heze_hub.delivery.outbox import _known_items, _next_index_no
+from heze_hub.delivery.outbox import _next_index_no, known_items, known_row
 from heze_hub.delivery.routing import route
 from heze_hub.delivery.runtime import Runtime
-from heze_hub.errors import InputError
 from heze_hub.items.model import NormalizedItem
 from heze_hub.items.normalize import PreparedItem, now
 
@@ -49,17 +48,10 @@ def preview(hub: Runtime, batch: list[PreparedItem], only: tuple[str, ...] = ()
     stamp = now()
     result: list[ItemPreview] = []
     with hub.store.read() as conn:
-        known = _known_items(conn, batch)
+        known = known_items(conn, batch)
         serial: dict[tuple[str, int], int] = {}
         for p in batch:
-            key = f"index_no:{p.explicit_index_no}" if p.explicit_index_no else p.identity
-            row = known.get(key)
-            if row is None and p.explicit_index_no:
-                raise InputError(
-                    f"{p.source}：字段 index_no：索引号 {p.explicit_index_no} 不存在；"
-                    "首次发布时不要填写索引号，由系统分配",
-                    file=str(p.source), field="index_no",
-                )
+            row = known_row(known, p)
             action: Action
             if row is None:
                 index_no = _next_index_no(conn, serial, hub.org_code, p.content["written_on"].year)
@@ -70,7 +62,8 @@ def preview(hub: Runtime, batch: list[PreparedItem], only: tuple[str, ...] = ()
                     item, action = latest_item, "unchanged"
                 else:
                     item, action = p.build(index_no, version + 1, stamp), "version"
-            known[key] = known[p.identity] = (item.index_no, item.version, p.content_sha256, item)
+            entry = (item.index_no, item.version, p.content_sha256, item)
+            known[f"index_no:{item.index_no}"] = known[p.identity] = entry
             result.append(ItemPreview(str(p.source), action, item,
                                       _channels(hub, item, action, only)))
     return result

@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from .base import RecordedRequest, Response, Service
+from .recording import field_set_problems
 
 DEFAULT_TOKEN = "sandbox-hotline-token"
 ARTICLES = "/api/kb/articles"
@@ -37,13 +38,7 @@ _ENTRY_PATH = re.compile(r"/api/kb/articles/([^/]+)")
 
 def entry_problems(body: dict[str, Any]) -> list[str]:
     """What is wrong with a knowledge-base entry (empty = acceptable)."""
-    problems = []
-    missing = [f for f in ENTRY_FIELDS if f not in body]
-    unknown = [f for f in body if f not in ENTRY_FIELDS]
-    if missing:
-        problems.append("missing field(s): " + ", ".join(missing))
-    if unknown:
-        problems.append("unknown field(s): " + ", ".join(unknown))
+    problems = field_set_problems(body, ENTRY_FIELDS)
     for name in ("external_id", "title", "department", "body_text", "url"):
         if name in body and not (isinstance(body[name], str) and body[name].strip()):
             problems.append(f"{name}: expected a non-empty string")

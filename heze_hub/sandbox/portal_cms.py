@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import RecordedRequest, Response, Service
+from .recording import field_set_problems
 from .withdrawals import delete_article, install
 
 DEFAULT_TOKEN = "sandbox-portal-token"
@@ -48,13 +49,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 def article_problems(body: dict[str, Any]) -> list[str]:
     """What is wrong with an article body (empty = acceptable)."""
-    problems = []
-    missing = [f for f in ARTICLE_FIELDS if f not in body]
-    unknown = [f for f in body if f not in ARTICLE_FIELDS]
-    if missing:
-        problems.append("missing field(s): " + ", ".join(missing))
-    if unknown:
-        problems.append("unknown field(s): " + ", ".join(unknown))
+    problems = field_set_problems(body, ARTICLE_FIELDS)
 
     def check(name: str, ok: bool, expected: str) -> None:
         if name in body and not ok:

@@ -173,3 +173,15 @@ class Response:
         if self.body is None:
             return b""
         return _json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+
+
+def field_set_problems(body: Mapping[str, Any], fields: tuple[str, ...]) -> list[str]:
+    """A JSON body's missing and unknown fields against a fake's exact field list."""
+    problems = []
+    missing = [f for f in fields if f not in body]
+    unknown = [f for f in body if f not in fields]
+    if missing:
+        problems.append("missing field(s): " + ", ".join(missing))
+    if unknown:
+        problems.append("unknown field(s): " + ", ".join(unknown))
+    return problems
